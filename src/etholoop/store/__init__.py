@@ -1,0 +1,46 @@
+"""The label store: SQLAlchemy models, Alembic migrations and the functions that use them."""
+
+from etholoop.store.engine import Store, sqlite_url
+from etholoop.store.labels import (
+    add_frame_instances,
+    frame_versions,
+    load_frame_instances,
+    save_frame_instances,
+)
+from etholoop.store.models import (
+    BehaviorLabel,
+    Cycle,
+    Frame,
+    InstanceRow,
+    ModelRun,
+    SplitMember,
+    Video,
+)
+from etholoop.store.videos import (
+    add_video,
+    find_normalized,
+    find_video_by_hash,
+    get_or_add_frame,
+    list_videos,
+)
+
+__all__ = [
+    "BehaviorLabel",
+    "Cycle",
+    "Frame",
+    "InstanceRow",
+    "ModelRun",
+    "SplitMember",
+    "Store",
+    "Video",
+    "add_frame_instances",
+    "add_video",
+    "find_normalized",
+    "find_video_by_hash",
+    "frame_versions",
+    "get_or_add_frame",
+    "list_videos",
+    "load_frame_instances",
+    "save_frame_instances",
+    "sqlite_url",
+]

@@ -1,0 +1,217 @@
+"""SQLAlchemy models of the label store: videos, frames, cycles, splits, labels, runs.
+
+Keypoints are stored as JSON lists (`[[x, y] | null, ...]`) so that one row holds one
+animal in one frame and a save touches as few rows as possible; JSON has no NaN, so
+unlabeled keypoints are null.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from etholoop.types import SOURCES, SPLITS
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    """Base of every table; JSON columns map from `dict`/`list`."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Video(Base):
+    """A video file or image sequence registered in the project."""
+
+    __tablename__ = "videos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(16), default="file")
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    fps: Mapped[float | None] = mapped_column(Float)
+    n_frames: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    codec: Mapped[str] = mapped_column(String(32))
+    pix_fmt: Mapped[str] = mapped_column(String(32))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    condition: Mapped[str | None] = mapped_column(String(256))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    image_files: Mapped[list[Any] | None] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    frames: Mapped[list[Frame]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (CheckConstraint(_in("kind", ("file", "images")), name="kind"),)
+
+
+class Frame(Base):
+    """One frame of a video that takes part in labeling (sampled or imported)."""
+
+    __tablename__ = "frames"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    frame_idx: Mapped[int] = mapped_column(Integer)
+    image_path: Mapped[str | None] = mapped_column(String(1024))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    video: Mapped[Video] = relationship(back_populates="frames")
+    instances: Mapped[list[InstanceRow]] = relationship(
+        back_populates="frame", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("video_id", "frame_idx"),
+        CheckConstraint("frame_idx >= 0", name="frame_idx"),
+    )
+
+
+class Cycle(Base):
+    """One round of the active-learning loop; splits are recorded per cycle."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    notes: Mapped[str | None] = mapped_column(String(4096))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SplitMember(Base):
+    """Membership of one frame in one split during one cycle."""
+
+    __tablename__ = "splits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    frame_id: Mapped[int] = mapped_column(ForeignKey("frames.id", ondelete="CASCADE"))
+    split: Mapped[str] = mapped_column(String(16))
+    stratum: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "frame_id"),
+        CheckConstraint(_in("split", SPLITS), name="split"),
+        Index("ix_splits_cycle_split", "cycle_id", "split"),
+    )
+
+
+class ModelRun(Base):
+    """A training or inference run; its files live in `run_dir`."""
+
+    __tablename__ = "model_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    run_dir: Mapped[str] = mapped_column(String(1024))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cycle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cycles.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InstanceRow(Base):
+    """One animal in one frame: box, keypoints, visibility, scores, provenance."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    frame_id: Mapped[int] = mapped_column(
+        ForeignKey("frames.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    x1: Mapped[float | None] = mapped_column(Float)
+    y1: Mapped[float | None] = mapped_column(Float)
+    x2: Mapped[float | None] = mapped_column(Float)
+    y2: Mapped[float | None] = mapped_column(Float)
+    box_score: Mapped[float | None] = mapped_column(Float)
+    keypoints: Mapped[list[Any]] = mapped_column(JSON)
+    visibility: Mapped[list[Any]] = mapped_column(JSON)
+    keypoint_scores: Mapped[list[Any] | None] = mapped_column(JSON)
+    track_id: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(String(256))
+    model_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_runs.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    frame: Mapped[Frame] = relationship(back_populates="instances")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint(_in("source", SOURCES), name="source"),)
+
+
+class BehaviorLabel(Base):
+    """A behavior of one animal over frames [start_frame, stop_frame) of a video."""
+
+    __tablename__ = "behavior_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    individual: Mapped[int] = mapped_column(Integer)
+    behavior: Mapped[str] = mapped_column(String(128))
+    start_frame: Mapped[int] = mapped_column(Integer)
+    stop_frame: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    score: Mapped[float | None] = mapped_column(Float)
+    author: Mapped[str | None] = mapped_column(String(256))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("start_frame >= 0 AND stop_frame > start_frame", name="range"),
+        CheckConstraint(_in("source", SOURCES), name="source"),
+    )

@@ -1,0 +1,89 @@
+"""The shared vocabulary validates what it is given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etholoop.types import Ethogram, Instance, LabelSet, Skeleton, Tracks, VideoRef, FrameLabels
+
+MOUSE = Skeleton.from_names(
+    ["nose", "earL", "earR", "tailB"],
+    edges=[("nose", "earL"), ("nose", "earR")],
+    symmetry=[("earL", "earR")],
+)
+
+
+def test_skeleton_from_names_and_flip_idx() -> None:
+    assert MOUSE.edges == ((0, 1), (0, 2))
+    assert MOUSE.flip_idx == [0, 2, 1, 3]
+    assert MOUSE.edge_names == [("nose", "earL"), ("nose", "earR")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"keypoints": ()}, "at least one keypoint"),
+        ({"keypoints": ("a", "a")}, "repeat"),
+        ({"keypoints": ("a", "b"), "edges": [(0, 2)]}, "edges pair"),
+        ({"keypoints": ("a", "b", "c"), "symmetry": [(0, 1), (1, 2)]}, "twice"),
+    ],
+)
+def test_skeleton_rejects(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Skeleton(**kwargs)  # type: ignore[arg-type]
+
+
+def test_skeleton_unknown_edge_name() -> None:
+    with pytest.raises(ValueError, match="unknown keypoint 'tail'"):
+        Skeleton.from_names(["nose"], edges=[("nose", "tail")])
+
+
+@given(st.integers(2, 12).flatmap(lambda n: st.tuples(st.just(n), st.permutations(range(n)))))
+def test_flip_idx_is_an_involution(case: tuple[int, list[int]]) -> None:
+    n, perm = case
+    pairs = [(perm[i], perm[i + 1]) for i in range(0, n - 1, 2)]
+    skeleton = Skeleton(tuple(f"k{i}" for i in range(n)), symmetry=pairs)
+    flip = skeleton.flip_idx
+    assert [flip[flip[i]] for i in range(n)] == list(range(n))
+
+
+def test_instance_defaults_visibility_from_nan() -> None:
+    inst = Instance(keypoints=[[1, 2], [np.nan, np.nan]])
+    np.testing.assert_array_equal(inst.visibility, [2, 0])
+    np.testing.assert_array_equal(inst.bounding_box(margin=1), [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"keypoints": [1, 2]}, "expected 2 dimensions"),
+        ({"keypoints": [[1, 2]], "visibility": [2, 2]}, r"visibility: expected \(1,\)"),
+        ({"keypoints": [[1, 2]], "visibility": [3]}, "0, 1 or 2"),
+        ({"keypoints": [[1, 2]], "box": [1, 2]}, r"box: expected \(4,\)"),
+        ({"keypoints": [[1, 2]], "source": "guess"}, "source"),
+    ],
+)
+def test_instance_rejects(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Instance(**kwargs)  # type: ignore[arg-type]
+
+
+def test_label_set_checks_keypoint_count() -> None:
+    frame = FrameLabels(0, 0, [Instance(keypoints=np.zeros((3, 2)))])
+    with pytest.raises(ValueError, match="3 keypoints, skeleton has 4"):
+        LabelSet(MOUSE, [VideoRef("v.mp4")], [frame])
+
+
+def test_tracks_and_ethogram_shapes() -> None:
+    xy = np.zeros((5, 2, 4, 2), np.float32)
+    tracks = Tracks(xy, np.ones((5, 2, 4), np.float32), ("a", "b"), MOUSE)
+    assert tracks.n_frames == 5
+    with pytest.raises(ValueError, match="scores"):
+        Tracks(xy, np.ones((5, 2, 3), np.float32), ("a", "b"), MOUSE)
+    etho = Ethogram(np.full((5, 2, 3), 0.6, np.float32), ("r", "w", "g"), ("a", "b"))
+    assert etho.threshold(0.5).values.all()
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Ethogram(np.full((5, 2, 3), 2.0, np.float32), ("r", "w", "g"), ("a", "b"))
