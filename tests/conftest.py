@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest_plugins = ["tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.videos"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real third-party data in `../shared/data` (see its README); skip if absent."""
+    """The real third-party data in `../shared/data` (see its README), or skip."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (needs ../shared/data)")
     return SHARED_DATA

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from etholoop.config import ProjectConfig, SkeletonConfig, guess_symmetry, load_config, save_config
+from etholoop.config import (
+    ProjectConfig,
+    SkeletonConfig,
+    guess_symmetry,
+    load_config,
+    save_config,
+)
 from etholoop.errors import ConfigError
 
 VALID = """\
@@ -42,7 +48,9 @@ def test_round_trip(tmp_path: Path) -> None:
         ("- just\n- a list\n", "expected a mapping"),
     ],
 )
-def test_bad_config_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_config_names_file_and_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = tmp_path / "etholoop.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message) as info:
@@ -61,7 +69,10 @@ def test_missing_config(tmp_path: Path) -> None:
     [
         (["nose", "earL", "earR", "tailB"], [("earL", "earR")]),
         (["snout", "leftear", "rightear", "tailbase"], [("leftear", "rightear")]),
-        (["left_ear", "right_ear", "hip_l", "hip_r"], [("left_ear", "right_ear"), ("hip_l", "hip_r")]),
+        (
+            ["left_ear", "right_ear", "hip_l", "hip_r"],
+            [("left_ear", "right_ear"), ("hip_l", "hip_r")],
+        ),
         (["head", "thorax"], []),
     ],
 )
@@ -70,6 +81,8 @@ def test_guess_symmetry(names: list[str], pairs: list[tuple[str, str]]) -> None:
 
 
 def test_config_is_frozen() -> None:
-    config = ProjectConfig(name="x", animals=1, skeleton=SkeletonConfig(keypoints=["a"]))
+    config = ProjectConfig(
+        name="x", animals=1, skeleton=SkeletonConfig(keypoints=["a"])
+    )
     with pytest.raises(ValueError, match="frozen"):
         config.animals = 2  # type: ignore[misc]

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etholoop.types import Ethogram, Instance, LabelSet, Skeleton, Tracks, VideoRef, FrameLabels
+from etholoop.types import (
+    Ethogram,
+    FrameLabels,
+    Instance,
+    LabelSet,
+    Skeleton,
+    Tracks,
+    VideoRef,
+)
 
 MOUSE = Skeleton.from_names(
     ["nose", "earL", "earR", "tailB"],
@@ -41,7 +49,11 @@ def test_skeleton_unknown_edge_name() -> None:
         Skeleton.from_names(["nose"], edges=[("nose", "tail")])
 
 
-@given(st.integers(2, 12).flatmap(lambda n: st.tuples(st.just(n), st.permutations(range(n)))))
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.tuples(st.just(n), st.permutations(range(n)))
+    )
+)
 def test_flip_idx_is_an_involution(case: tuple[int, list[int]]) -> None:
     n, perm = case
     pairs = [(perm[i], perm[i + 1]) for i in range(0, n - 1, 2)]

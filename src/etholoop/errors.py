@@ -1,4 +1,4 @@
-"""Errors a user can cause, each with a one-line message naming the file and the problem.
+"""Errors a user can cause, each with a one-line message naming the file and problem.
 
 The CLI prints these without a traceback and exits 1; any other exception is a bug
 and keeps its traceback.

@@ -5,7 +5,7 @@ PROJECT/
   etholoop.yaml      the config (animals, skeleton, behaviors, store, video defaults)
   etholoop.db        the SQLite label store (unless the config names another URL)
   videos/            normalized videos written by `etholoop preprocess`
-  frames/<video id>/ frame images cached for labeling and export
+  frames/<hash>/     frame images cached for labeling and export, per video
   runs/<stage>/<id>/ model runs
   exports/           label exports
 ```
@@ -54,7 +54,7 @@ class Project:
 
     @property
     def frames_dir(self) -> Path:
-        """Where frame images are cached, one folder per video id."""
+        """Where frame images are cached, one folder per video."""
         return self.root / "frames"
 
     @property
@@ -67,9 +67,13 @@ class Project:
         """Default folder for label exports."""
         return self.root / "exports"
 
-    def frame_dir(self, video_id: int) -> Path:
-        """The cache folder of one video's frame images."""
-        return self.frames_dir / str(video_id)
+    def frame_dir(self, sha256: str) -> Path:
+        """The cache folder of one video's frame images, named by its content hash.
+
+        Named by content, not row id, so that files left by a rolled-back import
+        can never be taken for another video's frames.
+        """
+        return self.frames_dir / sha256[:16]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root when inside it, else absolute."""

@@ -45,6 +45,11 @@ def _optional_float_array(value: Any) -> NDArray[np.float64] | None:
     return None if value is None else np.array(value, dtype=np.float64)
 
 
+def str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    """A tuple of names, typed for attrs converters."""
+    return tuple(value)
+
+
 def _edge_tuple(value: Iterable[Sequence[int]]) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in value)
 
@@ -59,7 +64,7 @@ class Skeleton:
         symmetry: Pairs of keypoint indices that swap under a horizontal flip.
     """
 
-    keypoints: tuple[str, ...] = field(converter=tuple)
+    keypoints: tuple[str, ...] = field(converter=str_tuple)
     edges: tuple[tuple[int, int], ...] = field(default=(), converter=_edge_tuple)
     symmetry: tuple[tuple[int, int], ...] = field(default=(), converter=_edge_tuple)
 
@@ -182,12 +187,16 @@ class Instance:
         """Check that every array agrees with the keypoint count."""
         n = len(self.keypoints)
         if self.keypoints.shape != (n, 2):
-            raise ValueError(f"Instance.keypoints: expected (K, 2), got {self.keypoints.shape}")
+            raise ValueError(
+                f"Instance.keypoints: expected (K, 2), got {self.keypoints.shape}"
+            )
         vis = np.asarray(self.visibility)
         if vis.shape != (n,):
             raise ValueError(f"Instance.visibility: expected ({n},), got {vis.shape}")
         if not np.isin(vis, (NOT_LABELED, NOT_VISIBLE, VISIBLE)).all():
-            raise ValueError(f"Instance.visibility: values must be 0, 1 or 2, got {vis}")
+            raise ValueError(
+                f"Instance.visibility: values must be 0, 1 or 2, got {vis}"
+            )
         object.__setattr__(self, "visibility", vis.astype(np.uint8))
         if self.box is not None and self.box.shape != (4,):
             raise ValueError(f"Instance.box: expected (4,), got {self.box.shape}")
@@ -197,7 +206,9 @@ class Instance:
                 f"got {self.keypoint_scores.shape}"
             )
         if self.source not in SOURCES:
-            raise ValueError(f"Instance.source: expected one of {SOURCES}, got {self.source!r}")
+            raise ValueError(
+                f"Instance.source: expected one of {SOURCES}, got {self.source!r}"
+            )
 
     @property
     def n_keypoints(self) -> int:
@@ -235,12 +246,16 @@ class VideoRef:
     """
 
     path: str
-    image_files: tuple[str, ...] = field(default=(), converter=tuple)
+    image_files: tuple[str, ...] = field(default=(), converter=str_tuple)
 
     @property
     def is_image_sequence(self) -> bool:
         """True if the frames are separate image files."""
         return bool(self.image_files)
+
+
+def _instance_tuple(value: Iterable[Instance]) -> tuple[Instance, ...]:
+    return tuple(value)
 
 
 @frozen(eq=False)
@@ -255,7 +270,15 @@ class FrameLabels:
 
     video: int
     frame_idx: int
-    instances: tuple[Instance, ...] = field(converter=tuple)
+    instances: tuple[Instance, ...] = field(converter=_instance_tuple)
+
+
+def _video_tuple(value: Iterable[VideoRef]) -> tuple[VideoRef, ...]:
+    return tuple(value)
+
+
+def _frame_tuple(value: Iterable[FrameLabels]) -> tuple[FrameLabels, ...]:
+    return tuple(value)
 
 
 @frozen(eq=False)
@@ -270,16 +293,18 @@ class LabelSet:
     """
 
     skeleton: Skeleton
-    videos: tuple[VideoRef, ...] = field(converter=tuple)
-    frames: tuple[FrameLabels, ...] = field(converter=tuple)
-    tracks: tuple[str, ...] = field(default=(), converter=tuple)
+    videos: tuple[VideoRef, ...] = field(converter=_video_tuple)
+    frames: tuple[FrameLabels, ...] = field(converter=_frame_tuple)
+    tracks: tuple[str, ...] = field(default=(), converter=str_tuple)
 
     def __attrs_post_init__(self) -> None:
         """Check that frames point at known videos and instances fit the skeleton."""
         k = self.skeleton.n_keypoints
         for frame in self.frames:
             if not 0 <= frame.video < len(self.videos):
-                raise ValueError(f"frame {frame.frame_idx}: unknown video {frame.video}")
+                raise ValueError(
+                    f"frame {frame.frame_idx}: unknown video {frame.video}"
+                )
             for inst in frame.instances:
                 if inst.n_keypoints != k:
                     raise ValueError(
@@ -307,20 +332,24 @@ class Tracks:
 
     xy: NDArray[np.float32] = field(validator=_ndim(4))
     scores: NDArray[np.float32] = field(validator=_ndim(3))
-    individuals: tuple[str, ...] = field(converter=tuple)
+    individuals: tuple[str, ...] = field(converter=str_tuple)
     skeleton: Skeleton
 
     def __attrs_post_init__(self) -> None:
         """Check that the arrays, names and skeleton agree."""
         f, i, k, two = self.xy.shape
         if two != 2:
-            raise ValueError(f"Tracks.xy: last axis must be 2 (x, y), got {self.xy.shape}")
+            raise ValueError(
+                f"Tracks.xy: last axis must be 2 (x, y), got {self.xy.shape}"
+            )
         if self.scores.shape != (f, i, k):
             raise ValueError(
                 f"Tracks.scores: expected {(f, i, k)}, got {self.scores.shape}"
             )
         if len(self.individuals) != i:
-            raise ValueError(f"Tracks: {i} individuals but {len(self.individuals)} names")
+            raise ValueError(
+                f"Tracks: {i} individuals but {len(self.individuals)} names"
+            )
         if self.skeleton.n_keypoints != k:
             raise ValueError(
                 f"Tracks: {k} keypoints but skeleton has {self.skeleton.n_keypoints}"
@@ -344,8 +373,8 @@ class Ethogram:
     """
 
     values: NDArray[np.float32] | NDArray[np.bool_] = field(validator=_ndim(3))
-    behaviors: tuple[str, ...] = field(converter=tuple)
-    individuals: tuple[str, ...] = field(converter=tuple)
+    behaviors: tuple[str, ...] = field(converter=str_tuple)
+    individuals: tuple[str, ...] = field(converter=str_tuple)
 
     def __attrs_post_init__(self) -> None:
         """Check that names match the array axes and values lie in [0, 1]."""
@@ -353,7 +382,8 @@ class Ethogram:
         if len(self.individuals) != i or len(self.behaviors) != b:
             raise ValueError(
                 f"Ethogram: values {self.values.shape} do not match "
-                f"{len(self.individuals)} individuals and {len(self.behaviors)} behaviors"
+                f"{len(self.individuals)} individuals and "
+                f"{len(self.behaviors)} behaviors"
             )
         if self.values.dtype != np.bool_:
             finite = self.values[np.isfinite(self.values)]
@@ -371,7 +401,7 @@ class VideoInfo:
 
     Attributes:
         path: The file probed (the folder for an image sequence).
-        sha256: Hex digest of the file's bytes (of all images, in order, for a sequence).
+        sha256: Hex digest of the file's bytes (all images in order, for a sequence).
         fps: Frames per second, None for an image sequence.
         n_frames: Number of frames a sequential decode yields.
         width: Frame width in px.

@@ -69,7 +69,11 @@ def test_save_and_load_round_trip(store: Store) -> None:
             instances=[
                 _instance(10.0, track_id=3),
                 _instance(
-                    20.0, box=box, box_score=0.8, keypoint_scores=scores, source="predicted"
+                    20.0,
+                    box=box,
+                    box_score=0.8,
+                    keypoint_scores=scores,
+                    source="predicted",
                 ),
             ],
             base_versions={},
@@ -82,7 +86,12 @@ def test_save_and_load_round_trip(store: Store) -> None:
     first, second = loaded
     np.testing.assert_array_equal(first.keypoints, _instance(10.0).keypoints)
     np.testing.assert_array_equal(first.visibility, [2, 0, 1])
-    assert (first.track_id, first.author, first.source, first.box) == (3, "ann", "manual", None)
+    assert (first.track_id, first.author, first.source, first.box) == (
+        3,
+        "ann",
+        "manual",
+        None,
+    )
     np.testing.assert_array_equal(second.box, box)
     np.testing.assert_array_equal(second.keypoint_scores, scores)
     assert (second.source, second.box_score) == ("predicted", 0.8)
@@ -100,15 +109,21 @@ def test_stale_save_is_refused_and_changes_nothing(store: Store) -> None:
     with store.session() as session:
         a = load_frame_instances(session, frame_id)[0]
         moved = _instance(5.0, id=a.id, version=a.version)
-        save_frame_instances(session, frame_id=frame_id, instances=[moved], base_versions=base)
-    with pytest.raises(ConflictError, match=f"frame {frame_id}: changed by someone else"):
-        with store.session() as session:
-            save_frame_instances(
-                session,
-                frame_id=frame_id,
-                instances=[_instance(9.0, id=inst_id, version=1)],
-                base_versions=base,
-            )
+        save_frame_instances(
+            session, frame_id=frame_id, instances=[moved], base_versions=base
+        )
+    with (
+        pytest.raises(
+            ConflictError, match=f"frame {frame_id}: changed by someone else"
+        ),
+        store.session() as session,
+    ):
+        save_frame_instances(
+            session,
+            frame_id=frame_id,
+            instances=[_instance(9.0, id=inst_id, version=1)],
+            base_versions=base,
+        )
     with store.session() as session:
         (current,) = load_frame_instances(session, frame_id)
     assert current.version == 2

@@ -1,4 +1,4 @@
-"""The label store: SQLAlchemy models, Alembic migrations and the functions that use them."""
+"""The label store: SQLAlchemy models, Alembic migrations, the functions over them."""
 
 from etholoop.store.engine import Store, sqlite_url
 from etholoop.store.labels import (

@@ -78,7 +78,9 @@ def migrate(engine: Engine) -> None:
             current = MigrationContext.configure(connection).get_current_revision()
             if current == head:
                 return
-            known = {r.revision for r in ScriptDirectory.from_config(config).walk_revisions()}
+            known = {
+                r.revision for r in ScriptDirectory.from_config(config).walk_revisions()
+            }
             if current is not None and current not in known:
                 raise StoreError(
                     f"{engine.url!r}: store schema {current} is newer than this "
@@ -88,7 +90,9 @@ def migrate(engine: Engine) -> None:
             command.upgrade(config, "head")
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0]
-        raise StoreError(f"{engine.url!r}: cannot open the label store ({reason})") from None
+        raise StoreError(
+            f"{engine.url!r}: cannot open the label store ({reason})"
+        ) from None
 
 
 class Store:

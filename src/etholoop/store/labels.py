@@ -22,7 +22,9 @@ from etholoop.types import Instance
 
 
 def _json_points(xy: np.ndarray) -> list[Any]:
-    return [None if not np.isfinite(p).all() else [float(p[0]), float(p[1])] for p in xy]
+    return [
+        None if not np.isfinite(p).all() else [float(p[0]), float(p[1])] for p in xy
+    ]
 
 
 def _json_floats(values: np.ndarray | None) -> list[Any] | None:
@@ -131,7 +133,9 @@ def save_frame_instances(
     kept = {inst.id for inst in instances if inst.id is not None}
     unknown = kept - rows.keys()
     if unknown:
-        raise ConflictError(f"frame {frame_id}: instances {sorted(unknown)} do not exist")
+        raise ConflictError(
+            f"frame {frame_id}: instances {sorted(unknown)} do not exist"
+        )
     saved: list[InstanceRow] = []
     try:
         for row_id, row in rows.items():

@@ -114,7 +114,9 @@ class Cycle(Base):
     index: Mapped[int] = mapped_column(Integer, unique=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     notes: Mapped[str | None] = mapped_column(String(4096))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
 
 
 class SplitMember(Base):
@@ -149,7 +151,9 @@ class ModelRun(Base):
     cycle_id: Mapped[int | None] = mapped_column(
         ForeignKey("cycles.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -177,7 +181,9 @@ class InstanceRow(Base):
         ForeignKey("model_runs.id", ondelete="SET NULL")
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -205,7 +211,9 @@ class BehaviorLabel(Base):
     score: Mapped[float | None] = mapped_column(Float)
     author: Mapped[str | None] = mapped_column(String(256))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -1,0 +1,469 @@
+"""The `etholoop` command line: one command per stage, thin over the Python API.
+
+Heavy libraries (torch, ultralytics) are imported inside the commands that need
+them so that `etholoop --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from etholoop.errors import EtholoopError
+from etholoop.progress import Advance
+
+# soft_wrap: a message is one line however long its paths, as errors must be.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class _App(typer.Typer):
+    """A Typer app that prints etholoop errors in one line and exits 1."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except EtholoopError as exc:
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False
+            )
+            sys.exit(1)
+
+
+app = _App(
+    name="etholoop",
+    help="From raw rodent videos to per-animal, per-frame behavior labels.\n\n"
+    "Typical order: init -> add-videos -> preprocess -> import (or annotate) -> "
+    "export; `etholoop status PROJECT` shows where a project stands.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+ProjectArg = Annotated[
+    Path,
+    typer.Argument(help="Project folder (holds etholoop.yaml).", show_default=False),
+]
+
+
+class RichReporter:
+    """Draws each progress task as a rich bar while a command runs."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    @contextmanager
+    def __call__(self, description: str, total: int | None) -> Iterator[Advance]:
+        """Add a bar for `description`; removed again when the block ends."""
+        task = self.progress.add_task(description, total=total)
+        try:
+            yield lambda n: self.progress.advance(task, n)
+        finally:
+            self.progress.remove_task(task)
+
+
+@contextmanager
+def _progress() -> Iterator[RichReporter]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        yield RichReporter(progress)
+
+
+def _split_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _split_pairs(text: str | None, sep: str, option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in _split_list(text):
+        parts = item.split(sep)
+        if len(parts) != 2 or not all(parts):
+            raise typer.BadParameter(
+                f"{item!r} is not of the form a{sep}b", param_hint=option
+            )
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    return pairs
+
+
+def _fail_if(failures: list[Any], what: str) -> None:
+    for failure in failures:
+        err_console.print(
+            f"[bold red]error:[/] {escape(failure.message)}", highlight=False
+        )
+    if failures:
+        err_console.print(f"{len(failures)} {what} failed; the others were processed.")
+        raise typer.Exit(1)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what each stage does.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    animals: Annotated[int, typer.Option(help="Animals expected per frame.", min=1)],
+    keypoints: Annotated[
+        str, typer.Option(help="Keypoint names in order, e.g. nose,earL,earR,tailB.")
+    ],
+    skeleton: Annotated[
+        str | None,
+        typer.Option(help="Edges drawn between keypoints, e.g. nose-earL,nose-earR."),
+    ] = None,
+    symmetry: Annotated[
+        str | None,
+        typer.Option(
+            help="Left/right keypoint pairs swapped by a flip, e.g. earL-earR. "
+            "Default: guessed from names (earL/earR, leftear/rightear, ...)."
+        ),
+    ] = None,
+    behaviors: Annotated[
+        str | None, typer.Option(help="Behavior names, e.g. rest,walk,groom.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Project name (default: folder).")
+    ] = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL for the label store, e.g. "
+            "postgresql://user@host/db. Default: etholoop.db inside the project."
+        ),
+    ] = None,
+) -> None:
+    """Create a project folder: writes PATH/etholoop.yaml and the label store."""
+    from pydantic import ValidationError
+
+    from etholoop.config import (
+        ProjectConfig,
+        SkeletonConfig,
+        StoreConfig,
+        guess_symmetry,
+    )
+    from etholoop.errors import ConfigError
+    from etholoop.project import Project
+
+    names = _split_list(keypoints)
+    pairs = (
+        _split_pairs(symmetry, "-", "--symmetry")
+        if symmetry is not None
+        else guess_symmetry(names)
+    )
+    try:
+        config = ProjectConfig(
+            name=name or path.resolve().name,
+            animals=animals,
+            skeleton=SkeletonConfig(
+                keypoints=names,
+                edges=_split_pairs(skeleton, "-", "--skeleton"),
+                symmetry=pairs,
+            ),
+            behaviors=_split_list(behaviors),
+            store=StoreConfig(url=store_url),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {message}") from None
+    with Project.create(path, config) as project:
+        console.print(f"Created project [bold]{project.root}[/]")
+        console.print(f"  config: {project.config_path}")
+        console.print(f"  store:  {project.store_url}")
+
+
+@app.command("add-videos")
+def add_videos_command(
+    project_path: ProjectArg,
+    files: Annotated[list[Path], typer.Argument(help="Video files to register.")],
+    condition: Annotated[
+        str | None, typer.Option(help="Experimental condition of these videos.")
+    ] = None,
+) -> None:
+    """Register videos (hash, fps, frames, size, codec); duplicates are reported."""
+    from etholoop.ingest import add_videos
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, _progress() as report:
+        result = add_videos(project, files, condition=condition, report=report)
+    for path, existing in result.duplicates:
+        console.print(f"skipped {path}: same content as registered {existing}")
+    console.print(f"Added {len(result.added)} video(s) to {project.root}")
+    _fail_if(result.failed, "video(s)")
+
+
+@app.command()
+def preprocess(
+    project_path: ProjectArg,
+    fps: Annotated[float | None, typer.Option(help="Output frame rate.")] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Longest side of the output in px.")
+    ] = None,
+    gray: Annotated[
+        bool | None, typer.Option("--gray/--color", help="Grayscale output.")
+    ] = None,
+    start: Annotated[float, typer.Option(help="Start time in seconds.", min=0)] = 0.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to keep from START.", min=0)
+    ] = None,
+) -> None:
+    """Write normalized copies of the raw videos to PROJECT/videos (resumable).
+
+    Unset options take the `video:` defaults of etholoop.yaml; a video already
+    normalized with the same settings is skipped.
+    """
+    from etholoop.ingest import preprocess_videos
+    from etholoop.project import Project
+    from etholoop.video import PreprocessParams
+
+    with Project.open(project_path) as project, _progress() as report:
+        defaults = project.config.video
+        params = PreprocessParams(
+            fps=fps if fps is not None else defaults.fps,
+            size=size if size is not None else defaults.size,
+            gray=gray if gray is not None else defaults.gray,
+            start_s=start,
+            duration_s=duration,
+            crf=defaults.crf,
+            keyframe_interval=defaults.keyframe_interval,
+        )
+        result = preprocess_videos(project, params, report=report)
+    console.print(
+        f"Preprocessed {len(result.written)} video(s), {len(result.skipped)} already "
+        f"done; outputs in {project.videos_dir}"
+    )
+    _fail_if(result.failed, "video(s)")
+
+
+@app.command("import")
+def import_command(
+    project_path: ProjectArg,
+    file: Annotated[Path, typer.Argument(help="Label file or dataset folder.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="dlc, slp, coco, yolo or auto.")
+    ] = "auto",
+    keypoint_map: Annotated[
+        str | None,
+        typer.Option(help="Rename file keypoints to project ones: snout=nose,..."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Mark every imported instance manual or predicted "
+            "(default: as the file says; DLC likelihood columns mean predicted)."
+        ),
+    ] = None,
+) -> None:
+    """Import labels into the store; keypoints are matched to the project skeleton."""
+    from etholoop.label_files import import_labels
+    from etholoop.project import Project
+    from etholoop.types import SOURCES
+
+    if source is not None and source not in SOURCES:
+        raise typer.BadParameter(f"expected one of {SOURCES}", param_hint="--source")
+    mapping = dict(_split_pairs(keypoint_map, "=", "--keypoint-map"))
+    with Project.open(project_path) as project, _progress() as report:
+        result = import_labels(
+            project,
+            file,
+            format=format,
+            keypoint_map=mapping,
+            source=source,
+            report=report,
+        )
+    console.print(
+        f"Imported {result.n_instances} instance(s) on {result.n_frames} frame(s) "
+        f"from {file}"
+        + (
+            f"; {result.n_skipped} frame(s) already labeled, kept"
+            if result.n_skipped
+            else ""
+        )
+    )
+
+
+@app.command("export")
+def export_command(
+    project_path: ProjectArg,
+    out: Annotated[Path, typer.Argument(help="Output file or folder.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="dlc, slp, coco, yolo or nwb.")
+    ],
+) -> None:
+    """Export every labeled frame (manual and predicted) to OUT in a standard format."""
+    from etholoop.label_files import export_labels
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, _progress() as report:
+        result = export_labels(project, out, format=format, report=report)
+    console.print(
+        f"Exported {result.n_instances} instance(s) on {result.n_frames} frame(s) "
+        f"to {out}"
+    )
+
+
+@app.command()
+def status(
+    project_path: ProjectArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show videos, frames, labels per split and source, and cycles."""
+    from etholoop.project import Project
+    from etholoop.status import project_status
+
+    with Project.open(project_path) as project:
+        summary = project_status(project)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    _print_status(summary)
+
+
+def _print_status(summary: dict[str, Any]) -> None:
+    console.print(f"[bold]{summary['name']}[/] at {summary['project']}")
+    console.print(
+        f"  {summary['animals']} animal(s), keypoints {', '.join(summary['keypoints'])}"
+        + (
+            f"; behaviors {', '.join(summary['behaviors'])}"
+            if summary["behaviors"]
+            else ""
+        )
+    )
+    console.print(f"  store: {summary['store']}")
+    videos = Table(
+        "id", "video", "from", "frames", "fps", "size", "codec", title="Videos"
+    )
+    for v in summary["videos"]:
+        videos.add_row(
+            str(v["id"]),
+            v["path"],
+            "" if v["normalized_from"] is None else str(v["normalized_from"]),
+            str(v["frames"]),
+            "" if v["fps"] is None else f"{v['fps']:.2f}",
+            f"{v['size'][0]}x{v['size'][1]}",
+            v["codec"],
+        )
+    console.print(videos)
+    labels = Table("split", "frames", "manual", "predicted", title="Frames and labels")
+    for split, n_frames in summary["frames"].items():
+        by_source = summary["labels"][split]
+        labels.add_row(
+            split,
+            str(n_frames),
+            *(
+                f"{by_source[s]['instances']} on {by_source[s]['frames']} frames"
+                for s in ("manual", "predicted")
+            ),
+        )
+    console.print(labels)
+    cycles = summary["cycles"]
+    console.print(
+        f"  cycles: {len(cycles)}"
+        + (f" (latest {cycles[-1]['index']})" if cycles else "")
+    )
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the arena into.")],
+    animals: Annotated[int, typer.Option(help="Number of mice.", min=1)] = 3,
+    frames: Annotated[int, typer.Option(help="Number of frames.", min=1)] = 1800,
+    size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "640x480",
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same arena.")] = 0,
+    gray: Annotated[
+        bool, typer.Option("--gray/--color", help="Grayscale video.")
+    ] = False,
+    behaviors: Annotated[
+        str, typer.Option(help="Behaviors the mice switch between.")
+    ] = "rest,walk,groom,rear,chase",
+    min_contacts: Annotated[
+        int, typer.Option(help="At least this many close contacts between mice.", min=0)
+    ] = 0,
+) -> None:
+    """Generate a synthetic arena video with exact ground truth.
+
+    Writes OUT/arena.mp4, OUT/arena.slp (importable with `etholoop import`),
+    OUT/truth.npz, OUT/behaviors.csv and OUT/contacts.csv.
+    """
+    from etholoop.errors import ConfigError
+    from etholoop.synth import ArenaSpec, make_arena, write_arena
+
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"{out}: --size must be WIDTHxHEIGHT, got {size!r}") from None
+    try:
+        spec = ArenaSpec(
+            n_animals=animals,
+            n_frames=frames,
+            width=width,
+            height=height,
+            fps=fps,
+            seed=seed,
+            gray=gray,
+            behaviors=_split_list(behaviors),
+            min_contacts=min_contacts,
+        )
+        arena = make_arena(spec)
+    except ValueError as exc:
+        raise ConfigError(f"{out}: {exc}") from None
+    with _progress() as report:
+        written = write_arena(arena, out, progress=report)
+    console.print(
+        f"Wrote {frames} frames of {animals} mice with {len(arena.contacts)} "
+        f"contact(s) to {out}"
+    )
+    for key, path in written.items():
+        console.print(f"  {key:>9}: {path}")
+
+
+@app.command()
+def info() -> None:
+    """Print versions of Python, etholoop, torch, PyAV/FFmpeg and the compute device."""
+    from etholoop.system import system_info
+
+    for key, value in system_info().items():
+        console.print(f"{key:>12}: {value}", highlight=False)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Synthetic multi-mouse arena videos with exact ground truth.
+
+`make_arena` simulates look-alike mice (behavior state machine, chases, contacts,
+occlusions) and computes keypoints, boxes, visibility, identities and a per-frame
+ethogram; `Arena.frames()` renders the video lazily and `write_arena` streams it
+to disk beside the ground truth files.
+"""
+
+from etholoop.synth.arena import Arena, make_arena
+from etholoop.synth.config import ArenaSpec
+from etholoop.synth.motion import Contact
+from etholoop.synth.write import write_arena
+
+__all__ = ["Arena", "ArenaSpec", "Contact", "make_arena", "write_arena"]
