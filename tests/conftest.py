@@ -9,7 +9,7 @@ import pytest
 
 pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.videos"]
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 
 
 @pytest.fixture(scope="session")

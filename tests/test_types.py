@@ -99,3 +99,10 @@ def test_tracks_and_ethogram_shapes() -> None:
     assert etho.threshold(0.5).values.all()
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         Ethogram(np.full((5, 2, 3), 2.0, np.float32), ("r", "w", "g"), ("a", "b"))
+
+
+def test_track_names_cover_every_track_id() -> None:
+    inst = Instance(keypoints=np.zeros((4, 2)), track_id=2)
+    labels = LabelSet(MOUSE, [VideoRef("v.mp4")], [FrameLabels(0, 0, [inst])], ["f"])
+    assert labels.track_names == ["f", "track_1", "track_2"]
+    assert LabelSet(MOUSE, [VideoRef("v.mp4")], []).track_names == []

@@ -192,14 +192,6 @@ def project_label_set(
     refs: list[VideoRef] = []
     frames: list[FrameLabels] = []
     images: dict[tuple[int, int], Path] = {}
-    track_ids = sorted(
-        {
-            i.track_id
-            for insts in instances.values()
-            for i in insts
-            if i.track_id is not None
-        }
-    )
     for video_idx, (video_id, video_frames) in enumerate(by_video.items()):
         video = videos[video_id]
         cache = project.frame_dir(video.sha256)
@@ -216,8 +208,7 @@ def project_label_set(
         frames.extend(
             FrameLabels(video_idx, f.frame_idx, instances[f.id]) for f in video_frames
         )
-    tracks = [f"track{t}" for t in range(max(track_ids) + 1)] if track_ids else []
-    return LabelSet(project.skeleton, refs, frames, tracks), images
+    return LabelSet(project.skeleton, refs, frames), images
 
 
 IMAGE_FORMATS = ("coco", "yolo", "dlc")

@@ -317,6 +317,21 @@ class LabelSet:
         """Total number of instances over all frames."""
         return sum(len(f.instances) for f in self.frames)
 
+    @property
+    def track_names(self) -> list[str]:
+        """A name for every track id in use: `tracks`, then "track_<id>" beyond it."""
+        used = [
+            i.track_id + 1
+            for f in self.frames
+            for i in f.instances
+            if i.track_id is not None
+        ]
+        n_tracks = max([len(self.tracks), *used])
+        return [
+            self.tracks[t] if t < len(self.tracks) else f"track_{t}"
+            for t in range(n_tracks)
+        ]
+
 
 @frozen(eq=False)
 class Tracks:

@@ -91,7 +91,6 @@ def write_coco(
         category["symmetry"] = [[a + 1, b + 1] for a, b in sk.symmetry]
     coco_images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    track_ids: set[int] = set()
     image_dir = path.parent / IMAGES_DIR
     for image_id, frame in enumerate(labels.frames, start=1):
         key = (frame.video, frame.frame_idx)
@@ -104,23 +103,14 @@ def write_coco(
             annotations.append(
                 _annotation(inst, len(annotations) + 1, image_id, margin)
             )
-            if inst.track_id is not None:
-                track_ids.add(inst.track_id)
-    n_tracks = max([len(labels.tracks), *(t + 1 for t in track_ids)])
     data: dict[str, Any] = {
         "info": {"description": "written by etholoop"},
         "images": coco_images,
         "annotations": annotations,
         "categories": [category],
     }
-    if n_tracks:
-        data["tracks"] = [
-            {
-                "id": t,
-                "name": labels.tracks[t] if t < len(labels.tracks) else f"track_{t}",
-            }
-            for t in range(n_tracks)
-        ]
+    if track_names := labels.track_names:
+        data["tracks"] = [{"id": t, "name": n} for t, n in enumerate(track_names)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
 

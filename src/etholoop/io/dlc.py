@@ -444,19 +444,8 @@ def write_dlc(
         )
     if not multi_animal and max([0] + [len(f.instances) for f in labels.frames]) > 1:
         raise FormatError(f"{path}: a single-animal table holds one instance per frame")
-    n_tracks = max(
-        [len(labels.tracks)]
-        + [
-            i.track_id + 1
-            for f in labels.frames
-            for i in f.instances
-            if i.track_id is not None
-        ]
-    )
-    individuals = [
-        labels.tracks[t] if t < len(labels.tracks) else f"track_{t}"
-        for t in range(n_tracks)
-    ]
+    individuals = labels.track_names
+    n_tracks = len(individuals)
     extra = 0
     while len(individuals) < n_tracks + max_untracked:
         name = f"animal{extra}"

@@ -173,13 +173,12 @@ def _slots(
     """Dense per-animal arrays of one video: xy, visibility, confidence, tracked."""
     n_k = labels.skeleton.n_keypoints
     names: dict[tuple[bool, int], str] = {}
+    track_names = labels.track_names
     for f in frames:
         untracked = 0
         for inst in f.instances:
             if inst.track_id is not None:
-                t = inst.track_id
-                name = labels.tracks[t] if t < len(labels.tracks) else f"track_{t}"
-                names[(True, t)] = name
+                names[(True, inst.track_id)] = track_names[inst.track_id]
             else:
                 names[(False, untracked)] = f"animal{untracked}"
                 untracked += 1

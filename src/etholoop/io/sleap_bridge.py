@@ -64,19 +64,7 @@ def to_sleap(labels: LabelSet) -> Any:
     if sk.symmetry:
         skeleton.add_symmetries([tuple(p) for p in sk.symmetry])
     videos = [_sleap_video(v) for v in labels.videos]
-    n_tracks = max(
-        [len(labels.tracks)]
-        + [
-            inst.track_id + 1
-            for f in labels.frames
-            for inst in f.instances
-            if inst.track_id is not None
-        ]
-    )
-    tracks = [
-        sio.Track(name=labels.tracks[i] if i < len(labels.tracks) else f"track_{i}")
-        for i in range(n_tracks)
-    ]
+    tracks = [sio.Track(name=name) for name in labels.track_names]
     frames = []
     for frame in labels.frames:
         instances = []
