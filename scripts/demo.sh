@@ -27,11 +27,18 @@ step "4. Normalize it: 15 fps, 320 px, grayscale"
 step "5. Import the generated labels (SLEAP file)"
 "$ETHOLOOP" import "$PROJECT" "$OUT/arena/arena.slp"
 
-step "6. Export them as COCO and YOLO datasets"
+step "6. Sample 60 frames to label: an equal share of each quarter of the normalized video"
+"$ETHOLOOP" sample "$PROJECT" --n 60 --strategy stratified --strata video,time --seed 0
+
+step "7. Split every frame: a test split drawn once, then train+val, predict and reserve"
+"$ETHOLOOP" split "$PROJECT" --test 0.15 --train-val 40 --predict 60 --seed 0
+"$ETHOLOOP" split "$PROJECT" --train-val 60 --predict 60 --seed 1   # test split kept
+
+step "8. Export them as COCO and YOLO datasets"
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/coco/labels.json" --format coco
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/yolo" --format yolo
 
-step "7. Where the project stands"
+step "9. Where the project stands"
 "$ETHOLOOP" status "$PROJECT"
 
 cat <<DONE
@@ -40,7 +47,7 @@ Demo outputs:
   arena video and ground truth   $OUT/arena/
   project (config + label store) $PROJECT/etholoop.yaml, $PROJECT/etholoop.db
   normalized video               $PROJECT/videos/
-  cached frame images            $PROJECT/frames/
+  cached frame images (sampled)  $PROJECT/frames/
   COCO and YOLO exports          $OUT/exports/
 Try: $ETHOLOOP status $PROJECT --json
 DONE

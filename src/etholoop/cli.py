@@ -336,6 +336,108 @@ def export_command(
 
 
 @app.command()
+def sample(
+    project_path: ProjectArg,
+    n: Annotated[int, typer.Option("--n", help="Frames to choose.", min=1)],
+    strategy: Annotated[
+        str, typer.Option(help="stratified, uniform or diverse.")
+    ] = "stratified",
+    strata: Annotated[
+        str, typer.Option(help="Factors of a stratum: video, condition, time.")
+    ] = "video,time",
+    time_bins: Annotated[
+        int, typer.Option(help="Equal parts of each video for `time`.", min=1)
+    ] = 4,
+    condition_from: Annotated[
+        str | None,
+        typer.Option(
+            help="Regex on video file names; its first group (else the match) is "
+            "the condition, e.g. '-(saline|drug)-'."
+        ),
+    ] = None,
+    conditions: Annotated[
+        Path | None, typer.Option(help="CSV with columns video,condition.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same frames.")] = 0,
+) -> None:
+    """Choose frames to label; caches them as PNGs in PROJECT/frames/<video hash>/.
+
+    Reads the normalized videos where they exist, else the raw ones. Frames that
+    are near-duplicates of a chosen frame (static scenes) are replaced.
+    """
+    from etholoop.project import Project
+    from etholoop.sampling import sample_frames
+
+    with Project.open(project_path) as project, _progress() as report:
+        result = sample_frames(
+            project,
+            n=n,
+            strategy=strategy,
+            strata=_split_list(strata),
+            n_time_bins=time_bins,
+            condition_from=condition_from,
+            conditions_csv=conditions,
+            seed=seed,
+            report=report,
+        )
+    console.print(
+        f"Chose {result.n_chosen} frame(s) ({result.n_added} new) in "
+        f"{len(result.per_stratum)} strata; {result.n_duplicates} near-duplicate(s) "
+        f"replaced; images in {project.frames_dir}"
+    )
+    if result.n_chosen < n:
+        console.print(f"only {result.n_chosen} of {n}: the rest were near-duplicates")
+
+
+@app.command()
+def split(
+    project_path: ProjectArg,
+    test: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of frames for the test split, drawn once "
+            "[default: 0.15 on the first call, then kept]."
+        ),
+    ] = None,
+    train_val: Annotated[int, typer.Option(help="Frames for train+val.", min=0)] = 100,
+    val_fraction: Annotated[
+        float, typer.Option(help="Share of train+val held out for validation.")
+    ] = 0.2,
+    predict: Annotated[int, typer.Option(help="Frames to predict on.", min=0)] = 200,
+    seed: Annotated[int, typer.Option(help="Same seed, same splits.")] = 0,
+    redraw_test: Annotated[
+        bool, typer.Option(help="Draw the test split again although one exists.")
+    ] = False,
+) -> None:
+    """Split the frames into test, train+val, predict and reserve for this cycle.
+
+    The split is stored per cycle in the label store; `etholoop status` shows it.
+    """
+    from etholoop.project import Project
+    from etholoop.sampling import split_frames
+
+    with Project.open(project_path) as project:
+        result = split_frames(
+            project,
+            test=test,
+            n_trainval=train_val,
+            val_fraction=val_fraction,
+            n_predict=predict,
+            seed=seed,
+            redraw_test=redraw_test,
+        )
+    counts = ", ".join(f"{name} {k}" for name, k in result.counts.items())
+    console.print(
+        f"Cycle {result.cycle}: {counts} (val {result.n_val}); test split "
+        + ("drawn" if result.test_drawn else "kept")
+    )
+    if result.n_labeled_left_test:
+        console.print(
+            f"{result.n_labeled_left_test} labeled frame(s) left the test split"
+        )
+
+
+@app.command()
 def status(
     project_path: ProjectArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -389,11 +491,23 @@ def _print_status(summary: dict[str, Any]) -> None:
             ),
         )
     console.print(labels)
+    _print_pool(summary["pool"])
     cycles = summary["cycles"]
     console.print(
         f"  cycles: {len(cycles)}"
         + (f" (latest {cycles[-1]['index']})" if cycles else "")
     )
+
+
+def _print_pool(pool: dict[str, dict[str, int]]) -> None:
+    splits = [name for name, by_stratum in pool.items() if by_stratum]
+    strata = sorted({s for name in splits for s in pool[name]})
+    if not strata:
+        return
+    table = Table("stratum", *splits, title="Frames per split and stratum")
+    for stratum in strata:
+        table.add_row(stratum, *(str(pool[name].get(stratum, 0)) for name in splits))
+    console.print(table)
 
 
 @app.command()
@@ -408,11 +522,22 @@ def synth(
         bool, typer.Option("--gray/--color", help="Grayscale video.")
     ] = False,
     behaviors: Annotated[
-        str, typer.Option(help="Behaviors the mice switch between.")
-    ] = "rest,walk,groom,rear,chase",
+        str | None,
+        typer.Option(
+            help="Behaviors the mice switch between"
+            " [default: all; rest,walk,chase with --from-labeled]."
+        ),
+    ] = None,
     min_contacts: Annotated[
         int, typer.Option(help="At least this many close contacts between mice.", min=0)
     ] = 0,
+    from_labeled: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compose the mice from real single-mouse labeled frames: a label "
+            "file or a project folder (keypoints are the source's).",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic arena video with exact ground truth.
 
@@ -420,12 +545,25 @@ def synth(
     OUT/truth.npz, OUT/behaviors.csv and OUT/contacts.csv.
     """
     from etholoop.errors import ConfigError
-    from etholoop.synth import ArenaSpec, make_arena, write_arena
+    from etholoop.synth import (
+        COMPOSABLE_BEHAVIORS,
+        ArenaSpec,
+        load_source_mice,
+        make_arena,
+        make_composed_arena,
+        write_arena,
+    )
+    from etholoop.synth.config import BEHAVIORS
 
     try:
         width, height = (int(v) for v in size.lower().split("x"))
     except ValueError:
         raise ConfigError(f"{out}: --size must be WIDTHxHEIGHT, got {size!r}") from None
+    if behaviors is None:
+        chosen = COMPOSABLE_BEHAVIORS if from_labeled else BEHAVIORS
+    else:
+        chosen = tuple(_split_list(behaviors))
+    source = None if from_labeled is None else load_source_mice(from_labeled)
     try:
         spec = ArenaSpec(
             n_animals=animals,
@@ -435,12 +573,14 @@ def synth(
             fps=fps,
             seed=seed,
             gray=gray,
-            behaviors=_split_list(behaviors),
+            behaviors=chosen,
             min_contacts=min_contacts,
         )
-        arena = make_arena(spec)
+        arena = (
+            make_arena(spec) if source is None else make_composed_arena(spec, source)
+        )
     except ValueError as exc:
-        raise ConfigError(f"{out}: {exc}") from None
+        raise ConfigError(f"{from_labeled or out}: {exc}") from None
     with _progress() as report:
         written = write_arena(arena, out, progress=report)
     console.print(

@@ -37,3 +37,7 @@ class ConflictError(EtholoopError):
 
 class StoreError(EtholoopError):
     """The label store cannot be opened or migrated."""
+
+
+class SamplingError(EtholoopError):
+    """A frame sampling or split request cannot be met (bad option, too few frames)."""

@@ -1,4 +1,4 @@
-"""A summary of a project: videos, frames, labels per split and source, cycles."""
+"""A summary of a project: videos, frames per split and stratum, labels, cycles."""
 
 from __future__ import annotations
 
@@ -11,19 +11,22 @@ from etholoop.store.models import Cycle, Frame, InstanceRow, SplitMember, Video
 from etholoop.types import SOURCES, SPLITS
 
 UNASSIGNED = "unassigned"
+NO_STRATUM = "-"
 
 
 def project_status(project: Project) -> dict[str, Any]:
     """Counts that describe where a project stands, as plain JSON-able data.
 
     Splits are those of the latest cycle; frames in no split count as "unassigned".
+    `pool` counts frames per split and stratum (the split's stratum, else the one
+    the frame was sampled in, else "-").
     """
     with project.store.session() as session:
         videos = list(session.scalars(select(Video).order_by(Video.id)))
         cycles = list(session.scalars(select(Cycle).order_by(Cycle.index)))
         latest = cycles[-1].id if cycles else None
         split_of = (
-            select(SplitMember.frame_id, SplitMember.split)
+            select(SplitMember.frame_id, SplitMember.split, SplitMember.stratum)
             .where(SplitMember.cycle_id == latest)
             .subquery()
         )
@@ -33,6 +36,13 @@ def project_status(project: Project) -> dict[str, Any]:
             .select_from(Frame)
             .outerjoin(split_of, split_of.c.frame_id == Frame.id)
             .group_by(split)
+        ).all()
+        stratum = func.coalesce(split_of.c.stratum, Frame.stratum, NO_STRATUM)
+        pool_rows = session.execute(
+            select(split, stratum, func.count(Frame.id))
+            .select_from(Frame)
+            .outerjoin(split_of, split_of.c.frame_id == Frame.id)
+            .group_by(split, stratum)
         ).all()
         label_rows = session.execute(
             select(
@@ -52,6 +62,9 @@ def project_status(project: Project) -> dict[str, Any]:
         name: {src: {"instances": 0, "frames": 0} for src in SOURCES}
         for name in split_names
     }
+    pool: dict[str, dict[str, int]] = {name: {} for name in split_names}
+    for name, stratum_name, n in sorted(pool_rows):
+        pool[name][stratum_name] = int(n)
     for name, source, n_instances, n_frames in label_rows:
         labels[name][source] = {"instances": int(n_instances), "frames": int(n_frames)}
     return {
@@ -76,6 +89,7 @@ def project_status(project: Project) -> dict[str, Any]:
             for v in videos
         ],
         "frames": frames,
+        "pool": pool,
         "labels": labels,
         "cycles": [
             {

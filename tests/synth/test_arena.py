@@ -88,7 +88,7 @@ def test_render_refuses_frames_out_of_range(arena):
 
 
 def _pixels_differ_under_keypoints(arena: Arena, frame_inds, threshold: float) -> None:
-    background = arena.renderer.background.astype(np.int16)
+    background = arena.painter.renderer.background.astype(np.int16)
     if arena.spec.gray:
         background = background[..., 0]
     n_checked = 0

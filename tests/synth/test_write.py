@@ -193,7 +193,8 @@ def test_a_render_error_stops_the_write(tmp_path):
     import attrs
 
     arena = make_arena(width=160, height=120, n_frames=100)
-    broken = attrs.evolve(arena, noise=arena.noise[:40])  # frame 40 has no noise
+    painter = attrs.evolve(arena.painter, noise=arena.painter.noise[:40])
+    broken = attrs.evolve(arena, painter=painter)  # frame 40 has no noise
     with pytest.raises(IndexError):
         write_arena(broken, tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,13 @@ from etholoop.store.models import (
     SplitMember,
     Video,
 )
+from etholoop.store.splits import (
+    get_or_add_cycle,
+    latest_cycle,
+    load_split_members,
+    manually_labeled,
+    replace_split_members,
+)
 from etholoop.store.videos import (
     add_video,
     find_normalized,
@@ -38,9 +45,14 @@ __all__ = [
     "find_normalized",
     "find_video_by_hash",
     "frame_versions",
+    "get_or_add_cycle",
     "get_or_add_frame",
+    "latest_cycle",
     "list_videos",
     "load_frame_instances",
+    "load_split_members",
+    "manually_labeled",
+    "replace_split_members",
     "save_frame_instances",
     "sqlite_url",
 ]

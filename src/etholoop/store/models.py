@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -92,6 +94,8 @@ class Frame(Base):
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
     frame_idx: Mapped[int] = mapped_column(Integer)
     image_path: Mapped[str | None] = mapped_column(String(1024))
+    stratum: Mapped[str | None] = mapped_column(String(256))
+    sampling: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     video: Mapped[Video] = relationship(back_populates="frames")
@@ -128,6 +132,7 @@ class SplitMember(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
     frame_id: Mapped[int] = mapped_column(ForeignKey("frames.id", ondelete="CASCADE"))
     split: Mapped[str] = mapped_column(String(16))
+    val: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     stratum: Mapped[str | None] = mapped_column(String(256))
 
     __table_args__ = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import numpy as np
@@ -11,7 +11,6 @@ from attrs import frozen
 from numpy.typing import NDArray
 
 from etholoop.synth.body import (
-    Posture,
     bounding_boxes,
     make_body,
     visibility,
@@ -65,22 +64,62 @@ def make_skeleton(keypoints: tuple[str, ...]) -> Skeleton:
     return Skeleton.from_names(keypoints, edges, symmetry)
 
 
+U8 = NDArray[np.uint8]
+
+
+class Painter(Protocol):
+    """Draws the frames of an arena from its motion."""
+
+    def paint(self, motion: Motion, start: int, stop: int) -> Iterator[U8]:
+        """Draw frames `start` to `stop` - 1 (at most `CHUNK` of them), in order.
+
+        Yields (H, W, 3) RGB frames, or (H, W) when the arena is gray.
+        """
+        ...
+
+
+@frozen(eq=False)
+class DrawnMice:
+    """Paints procedurally drawn mice: the shapes the ground truth describes.
+
+    Attributes:
+        spec: Frame size, color mode, keypoints and body length.
+        renderer: The background, noise bank and texture frames are drawn with.
+        noise: Bank entry and offsets of each frame's noise, shape (frames, 3).
+    """
+
+    spec: ArenaSpec
+    renderer: Renderer
+    noise: NDArray[np.int64]
+
+    def paint(self, motion: Motion, start: int, stop: int) -> Iterator[U8]:
+        """Draw frames `start` to `stop` - 1 of `motion`, in order."""
+        posture = motion.posture[start:stop]
+        body = make_body(posture, self.spec.body_length, floor_rect(self.spec))
+        order = np.argsort(posture.depth, axis=1, kind="stable")
+        for t in range(len(order)):
+            k, dy, dx = self.noise[start + t].tolist()
+            frame = self.renderer.render(body[t], order[t], (k, dy, dx))
+            yield frame[..., 0] if self.spec.gray else frame
+
+
 @frozen(eq=False)
 class Arena:
     """Ground truth of a synthetic video, with its frames rendered lazily.
 
     Attributes:
         spec: What was asked for.
-        tracks: Keypoints of every animal in every frame, scores all 1.
+        tracks: Keypoints of every animal in every frame, scores all 1; its
+            skeleton names the keypoints. NaN where a keypoint is not labeled.
         visibility: COCO visibility, shape (frames, individuals, keypoints): 1 where
-            an animal drawn on top hides the keypoint, else 2.
-        boxes: Boxes x1, y1, x2, y2 in px around body, head and ears (tail left
-            out), shape (frames, individuals, 4).
+            an animal drawn on top hides the keypoint, else 2 (0 = not labeled).
+        boxes: Boxes x1, y1, x2, y2 in px around each animal, shape (frames,
+            individuals, 4).
         ethogram: One behavior per animal per frame, booleans.
         contacts: Close-contact events, by start frame.
         motion: The full per-frame state the frames are drawn from.
-        renderer: The background, noise bank and texture frames are drawn with.
-        noise: Bank entry and offsets of each frame's noise, shape (frames, 3).
+        painter: Draws the frames: `DrawnMice`, or `ComposedMice` for mice cut
+            from real labeled frames.
     """
 
     spec: ArenaSpec
@@ -90,34 +129,24 @@ class Arena:
     ethogram: Ethogram
     contacts: tuple[Contact, ...]
     motion: Motion
-    renderer: Renderer
-    noise: NDArray[np.int64]
+    painter: Painter
 
     @property
     def n_frames(self) -> int:
         """Number of frames."""
         return self.spec.n_frames
 
-    def render(self, frame_idx: int) -> NDArray[np.uint8]:
+    def render(self, frame_idx: int) -> U8:
         """Draw one frame: (H, W, 3) RGB, or (H, W) when the spec is gray."""
         if not 0 <= frame_idx < self.n_frames:
             raise IndexError(f"frame {frame_idx} out of range [0, {self.n_frames})")
-        posture = self.motion.posture[frame_idx : frame_idx + 1]
-        return next(self._draw(posture, frame_idx))
+        return next(iter(self.painter.paint(self.motion, frame_idx, frame_idx + 1)))
 
-    def frames(self) -> Iterator[NDArray[np.uint8]]:
+    def frames(self) -> Iterator[U8]:
         """Draw every frame in order, one at a time (memory does not grow)."""
         for start in range(0, self.n_frames, CHUNK):
-            posture = self.motion.posture[start : start + CHUNK]
-            yield from self._draw(posture, start)
-
-    def _draw(self, posture: Posture, start: int) -> Iterator[NDArray[np.uint8]]:
-        body = make_body(posture, self.spec.body_length, floor_rect(self.spec))
-        order = np.argsort(posture.depth, axis=1, kind="stable")
-        for t in range(len(order)):
-            k, dy, dx = self.noise[start + t].tolist()
-            frame = self.renderer.render(body[t], order[t], (k, dy, dx))
-            yield frame[..., 0] if self.spec.gray else frame
+            stop = min(start + CHUNK, self.n_frames)
+            yield from self.painter.paint(self.motion, start, stop)
 
     def to_label_set(self, video_path: str) -> LabelSet:
         """The ground truth as labels of one video: every frame, every animal.
@@ -173,17 +202,8 @@ def make_arena(spec: ArenaSpec | None = None, /, **fields: Any) -> Arena:
     """
     spec = ArenaSpec(**fields) if spec is None else attrs.evolve(spec, **fields)
     motion_rng, look_rng = np.random.default_rng(spec.seed).spawn(2)
-    motion = simulate(spec, motion_rng)
+    motion, contacts = simulate_with_contacts(spec, motion_rng)
     posture = motion.posture
-    contacts = find_contacts(
-        posture.xy, spec.contact_distance, contact_gap_frames(spec.fps)
-    )
-    if len(contacts) < spec.min_contacts:
-        raise ValueError(
-            f"only {len(contacts)} of min_contacts={spec.min_contacts} contacts fit "
-            f"in {spec.n_frames} frames; ask for more frames or fewer contacts"
-        )
-
     chosen = [KEYPOINTS.index(name) for name in spec.keypoints]
     shape = (spec.n_frames, spec.n_animals)
     xy = np.empty((*shape, len(chosen), 2), np.float32)
@@ -196,28 +216,81 @@ def make_arena(spec: ArenaSpec | None = None, /, **fields: Any) -> Arena:
         stop = start + len(part.depth)
         xy[start:stop] = points
         vis[start:stop] = visibility(body.ellipses, points, part.depth)
-        box = bounding_boxes(body.ellipses)
-        boxes[start:stop] = np.clip(box, 0, [spec.width, spec.height] * 2)
+        boxes[start:stop] = bounding_boxes(body.ellipses)
 
-    names = spec.individuals
-    one_hot = motion.behavior[..., None] == np.arange(len(spec.behaviors))
     renderer = make_renderer(spec, look_rng)
     noise = look_rng.integers(
         0, [NOISE_BANK, NOISE_PAD + 1, NOISE_PAD + 1], size=(spec.n_frames, 3)
     )
+    return assemble_arena(
+        spec,
+        motion,
+        contacts,
+        xy=xy,
+        visibility=vis,
+        boxes=boxes,
+        skeleton=make_skeleton(spec.keypoints),
+        painter=DrawnMice(spec, renderer, noise),
+    )
+
+
+def simulate_with_contacts(
+    spec: ArenaSpec, rng: np.random.Generator
+) -> tuple[Motion, tuple[Contact, ...]]:
+    """Move the animals of `spec` and find their close contacts.
+
+    Raises:
+        ValueError: `min_contacts` contacts do not fit in `n_frames` frames.
+    """
+    motion = simulate(spec, rng)
+    contacts = find_contacts(
+        motion.posture.xy, spec.contact_distance, contact_gap_frames(spec.fps)
+    )
+    if len(contacts) < spec.min_contacts:
+        raise ValueError(
+            f"only {len(contacts)} of min_contacts={spec.min_contacts} contacts fit "
+            f"in {spec.n_frames} frames; ask for more frames or fewer contacts"
+        )
+    return motion, contacts
+
+
+def assemble_arena(
+    spec: ArenaSpec,
+    motion: Motion,
+    contacts: tuple[Contact, ...],
+    *,
+    xy: NDArray[np.float32],
+    visibility: NDArray[np.uint8],
+    boxes: NDArray[np.float32],
+    skeleton: Skeleton,
+    painter: Painter,
+) -> Arena:
+    """An arena from its motion and ground truth; boxes are clipped to the frame.
+
+    Args:
+        spec: What was asked for.
+        motion: The simulated motion.
+        contacts: Its close contacts.
+        xy: Keypoints in px, shape (frames, animals, keypoints, 2).
+        visibility: Their visibility, shape (frames, animals, keypoints).
+        boxes: Boxes x1, y1, x2, y2 in px, shape (frames, animals, 4).
+        skeleton: Names of the keypoints.
+        painter: Draws the frames.
+    """
+    names = spec.individuals
+    one_hot = motion.behavior[..., None] == np.arange(len(spec.behaviors))
     return Arena(
         spec=spec,
         tracks=Tracks(
             xy=xy,
             scores=np.ones(xy.shape[:-1], np.float32),
             individuals=names,
-            skeleton=make_skeleton(spec.keypoints),
+            skeleton=skeleton,
         ),
-        visibility=vis,
-        boxes=boxes,
+        visibility=visibility,
+        boxes=np.clip(boxes, 0, [spec.width, spec.height] * 2).astype(np.float32),
         ethogram=Ethogram(one_hot, spec.behaviors, names),
         contacts=contacts,
         motion=motion,
-        renderer=renderer,
-        noise=noise,
+        painter=painter,
     )

@@ -196,7 +196,7 @@ def _write_truth(arena: Arena, path: Path) -> None:
             [(c.start, c.stop, *c.individuals) for c in contacts], np.int64
         ).reshape(-1, 4),
         contact_min_distance=np.array([c.min_distance for c in contacts], np.float32),
-        keypoints=np.array(spec.keypoints),
+        keypoints=np.array(arena.tracks.skeleton.keypoints),
         individuals=np.array(spec.individuals),
         behaviors=np.array(spec.behaviors),
         edges=np.array(arena.tracks.skeleton.edges, np.int64).reshape(-1, 2),

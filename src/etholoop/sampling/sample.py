@@ -1,0 +1,350 @@
+"""`sample_frames`: choose frames of a project's videos and cache them for labeling.
+
+Each video is opened once and read forward only: a strategy that needs
+embeddings gets them from one pass over an evenly spread pool of candidates,
+then the chosen frames are read in ascending order, near-duplicates of frames
+already kept from the same video are replaced by a frame from the gap after
+them, and the kept frames are written to the frame cache and the store.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+from attrs import frozen
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from etholoop.errors import SamplingError
+from etholoop.progress import Advance, Reporter, silent
+from etholoop.project import Project
+from etholoop.sampling.candidates import Candidates
+from etholoop.sampling.conditions import conditions_from_csv, conditions_from_regex
+from etholoop.sampling.embed import (
+    DUPLICATE_DISTANCE,
+    EMBED_DIMS,
+    embed_frame,
+    rms_distances,
+)
+from etholoop.sampling.strata import (
+    DEFAULT_STRATA,
+    DEFAULT_TIME_BINS,
+    FACTORS,
+    Factor,
+    assign_strata,
+    time_bins,
+)
+from etholoop.sampling.strategies import get_strategy, select_stratified
+from etholoop.store import find_normalized, get_or_add_frame, list_videos
+from etholoop.store.models import Frame, Video
+from etholoop.video import VideoReader, open_video
+from etholoop.video.frames import write_png
+from etholoop.video.reader import rgb_to_gray
+
+POOL_PER_FRAME = 5  # candidates embedded per frame wanted, for strategies that embed
+
+
+@frozen
+class SampleReport:
+    """What `sample_frames` did.
+
+    Attributes:
+        n_chosen: Frames chosen and cached.
+        n_added: Of those, frames new to the store.
+        n_duplicates: Frames passed over as near-duplicates of a kept frame.
+        per_stratum: Chosen frames per stratum name.
+    """
+
+    n_chosen: int
+    n_added: int
+    n_duplicates: int
+    per_stratum: dict[str, int]
+
+
+@frozen
+class _Source:
+    video: Video
+    file_name: str  # the raw file's name, which conditions are read from
+
+
+def sample_frames(
+    project: Project,
+    *,
+    n: int,
+    strategy: str = "stratified",
+    strata: Sequence[str] = DEFAULT_STRATA,
+    n_time_bins: int = DEFAULT_TIME_BINS,
+    condition_from: str | None = None,
+    conditions_csv: Path | None = None,
+    seed: int = 0,
+    report: Reporter = silent,
+) -> SampleReport:
+    """Choose `n` frames of the project's videos, cache them and add them to the store.
+
+    Videos are the normalized copies where they exist, else the raw files; image
+    sequences are frames already and are not sampled. Everything is checked
+    before anything is written.
+
+    Args:
+        project: The open project.
+        n: Frames wanted.
+        strategy: "stratified", "uniform", "diverse" or another registered one.
+        strata: Factors that define a stratum: "video", "condition", "time".
+        n_time_bins: Equal parts of each video for the "time" factor.
+        condition_from: Regex on raw file names giving each video's condition
+            (its first group, else the match); stored on the videos.
+        conditions_csv: CSV `video,condition` giving each video's condition.
+        seed: Random seed; the same seed on the same videos gives the same frames.
+        report: Progress reporter.
+
+    Returns:
+        What was chosen and added.
+
+    Raises:
+        SamplingError: an unknown strategy or factor, a condition regex that
+            matches nothing, a video missing from the conditions file, no
+            videos, or fewer frames than `n`.
+    """
+    chosen_strategy = get_strategy(strategy)
+    factors = _check_factors(strata)
+    if n < 1 or n_time_bins < 1:
+        raise SamplingError(f"{project.root}: --n and --time-bins must be at least 1")
+    with project.store.session() as session:
+        sources = _sources(session)
+    if not sources:
+        raise SamplingError(
+            f"{project.root}: no video files to sample from; "
+            "register some with `etholoop add-videos`"
+        )
+    names = [s.file_name for s in sources]
+    conditions = (
+        conditions_from_regex(names, condition_from)
+        if condition_from is not None
+        else conditions_from_csv(conditions_csv, names)
+        if conditions_csv is not None
+        else [s.video.condition for s in sources]
+    )
+    candidates = _candidates(sources, conditions, factors, n_time_bins)
+    if n > len(candidates):
+        raise SamplingError(
+            f"{project.root}: asked for {n} frames but the {len(sources)} video(s) "
+            f"have only {len(candidates)}"
+        )
+    rng = np.random.default_rng(seed)
+    with ExitStack() as stack:
+        readers = {
+            s.video.id: stack.enter_context(open_video(project.resolve(s.video.path)))
+            for s in sources
+        }
+        if chosen_strategy.needs_embeddings:
+            pool = select_stratified(
+                candidates, min(len(candidates), POOL_PER_FRAME * n), rng
+            )
+            embeddings = _embed(readers, candidates, pool, report)
+            in_pool = chosen_strategy.select(
+                candidates.subset(pool, embeddings), n, rng
+            )
+            chosen = pool[in_pool]
+        else:
+            chosen = chosen_strategy.select(candidates, n, rng)
+        dirs = {s.video.id: project.frame_dir(s.video.sha256) for s in sources}
+        kept, n_duplicates = _extract(readers, dirs, candidates, chosen, report)
+    settings = {
+        "strategy": strategy,
+        "seed": seed,
+        "strata": list(factors),
+        "time_bins": n_time_bins,
+    }
+    with project.store.session() as session:
+        if condition_from is not None or conditions_csv is not None:
+            _store_conditions(session, sources, conditions)
+        n_added = _store_frames(project, session, candidates, kept, dirs, settings)
+    per_stratum = np.bincount(
+        candidates.stratum_ids[kept], minlength=len(candidates.stratum_names)
+    )
+    return SampleReport(
+        n_chosen=len(kept),
+        n_added=n_added,
+        n_duplicates=n_duplicates,
+        per_stratum={
+            name: int(k)
+            for name, k in zip(candidates.stratum_names, per_stratum, strict=True)
+        },
+    )
+
+
+def _check_factors(strata: Sequence[str]) -> tuple[Factor, ...]:
+    unknown = [f for f in strata if f not in FACTORS]
+    if unknown:
+        raise SamplingError(
+            f"unknown stratum factor {unknown[0]!r}; choose from {list(FACTORS)}"
+        )
+    return tuple(f for f in FACTORS if f in strata)
+
+
+def _sources(session: Session) -> list[_Source]:
+    """Each raw video file as its normalized copy if there is one, with its name."""
+    sources = []
+    for raw in list_videos(session, normalized=False):
+        if raw.kind == "file":
+            video = find_normalized(session, raw.id) or raw
+            sources.append(_Source(video, Path(raw.path).name))
+    return sources
+
+
+def _candidates(
+    sources: Sequence[_Source],
+    conditions: Sequence[str | None],
+    factors: Sequence[Factor],
+    n_time_bins: int,
+) -> Candidates:
+    lengths = np.array([s.video.n_frames for s in sources], np.int64)
+    video_ids = np.repeat([s.video.id for s in sources], lengths).astype(np.int64)
+    frame_inds = np.concatenate([np.arange(k, dtype=np.int64) for k in lengths])
+    source_of = np.repeat(np.arange(len(sources)), lengths)
+    bins = time_bins(frame_inds, lengths[source_of], n_time_bins)
+    stratum_ids, names = assign_strata(
+        factors, video_ids, [conditions[i] for i in source_of.tolist()], bins
+    )
+    return Candidates(video_ids, frame_inds, stratum_ids, names)
+
+
+def _embed(
+    readers: dict[int, VideoReader],
+    candidates: Candidates,
+    pool: NDArray[np.int64],
+    report: Reporter,
+) -> NDArray[np.float32]:
+    """Embeddings of the pool candidates, read in one forward pass per video."""
+    embeddings = []
+    with report("Embedding candidate frames", len(pool)) as advance:
+        for pos in pool:
+            reader = readers[int(candidates.video_ids[pos])]
+            gray = reader.read_frame(int(candidates.frame_inds[pos]), gray=True)
+            embeddings.append(embed_frame(gray))
+            advance(1)
+    return np.stack(embeddings)
+
+
+def _extract(
+    readers: dict[int, VideoReader],
+    dirs: dict[int, Path],
+    candidates: Candidates,
+    chosen: NDArray[np.int64],
+    report: Reporter,
+) -> tuple[NDArray[np.int64], int]:
+    """Cache the chosen frames as PNGs, replacing near-duplicates; kept positions."""
+    ends = candidates.gap_ends(chosen)
+    extraction = _Extraction(candidates)
+    with report("Extracting frames", len(chosen)) as advance:
+        for video_id in np.unique(candidates.video_ids[chosen]):
+            mine = candidates.video_ids[chosen] == video_id
+            extraction.run_video(
+                readers[int(video_id)],
+                dirs[int(video_id)],
+                list(zip(chosen[mine].tolist(), ends[mine].tolist(), strict=True)),
+                advance,
+            )
+    return np.array(sorted(extraction.kept), np.int64), extraction.n_duplicates
+
+
+class _Extraction:
+    """Reads chosen frames video by video, keeping those that are not duplicates.
+
+    A frame within `DUPLICATE_DISTANCE` of a frame kept before from the same video
+    is passed over and the middle of its gap is queued instead, so reading stays
+    forward-only. When a gap runs out, the frame is owed: the gap of the next
+    frame kept (in this video or a later one) gives a stand-in.
+    """
+
+    def __init__(self, candidates: Candidates) -> None:
+        self.candidates = candidates
+        self.kept: list[int] = []
+        self.n_duplicates = 0
+        self.n_owed = 0
+
+    def run_video(
+        self,
+        reader: VideoReader,
+        out_dir: Path,
+        queue: list[tuple[int, int]],
+        advance: Advance,
+    ) -> None:
+        """Read the queued (position, gap end) frames of one video, ascending."""
+        heapq.heapify(queue)
+        kept_embeddings = np.zeros((len(queue) + self.n_owed, EMBED_DIMS), np.float32)
+        n_kept = 0
+        out_dir.mkdir(parents=True, exist_ok=True)
+        while queue:
+            pos, end = heapq.heappop(queue)
+            frame_idx = int(self.candidates.frame_inds[pos])
+            rgb = reader.read_frame(frame_idx)
+            embedding = embed_frame(rgb_to_gray(rgb))
+            distances = rms_distances(embedding, kept_embeddings[:n_kept])
+            stand_in = (pos + end) // 2
+            if n_kept and distances.min() < DUPLICATE_DISTANCE:
+                self.n_duplicates += 1
+                if stand_in > pos:
+                    heapq.heappush(queue, (stand_in, end))
+                else:
+                    self.n_owed += 1
+                continue
+            if self.n_owed and stand_in > pos:
+                heapq.heappush(queue, (stand_in, end))
+                self.n_owed -= 1
+            kept_embeddings[n_kept] = embedding
+            n_kept += 1
+            self.kept.append(pos)
+            path = out_dir / f"{frame_idx:06d}.png"
+            if not path.exists():
+                write_png(rgb, path)
+            advance(1)
+
+
+def _store_conditions(
+    session: Session, sources: Sequence[_Source], conditions: Sequence[str | None]
+) -> None:
+    for source, condition in zip(sources, conditions, strict=True):
+        video = session.get(Video, source.video.id)
+        assert video is not None
+        video.condition = condition
+        if video.parent_id is not None:
+            parent = session.get(Video, video.parent_id)
+            assert parent is not None
+            parent.condition = condition
+
+
+def _store_frames(
+    project: Project,
+    session: Session,
+    candidates: Candidates,
+    kept: NDArray[np.int64],
+    dirs: dict[int, Path],
+    settings: dict[str, object],
+) -> int:
+    """Add or update a frame row per kept frame; the number added."""
+    video_ids = np.unique(candidates.video_ids[kept]).tolist()
+    existing = set(
+        session.execute(
+            select(Frame.video_id, Frame.frame_idx).where(Frame.video_id.in_(video_ids))
+        ).all()
+    )
+    n_added = 0
+    for pos in kept.tolist():
+        video_id = int(candidates.video_ids[pos])
+        frame_idx = int(candidates.frame_inds[pos])
+        n_added += (video_id, frame_idx) not in existing
+        frame = get_or_add_frame(
+            session,
+            video_id=video_id,
+            frame_idx=frame_idx,
+            image_path=project.relative(dirs[video_id] / f"{frame_idx:06d}.png"),
+        )
+        frame.stratum = candidates.stratum_names[candidates.stratum_ids[pos]]
+        frame.sampling = dict(settings)
+    return n_added

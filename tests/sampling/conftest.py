@@ -1,0 +1,77 @@
+"""Projects with registered videos for the sampling tests.
+
+`arena_project`: two synthetic arenas (160x120, 240 and 360 frames, 2 mice),
+registered with conditions "saline" and "drug". `static_video`: 120 frames of a
+flat gray picture, then 120 frames of a square moving 1 px per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from etholoop.config import ProjectConfig, SkeletonConfig
+from etholoop.ingest import add_videos
+from etholoop.project import Project
+from etholoop.synth import make_arena, write_arena
+
+MakeProject = Callable[..., Project]
+
+
+@pytest.fixture(scope="session")
+def arena_videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two synthetic arena videos: arena-saline.mp4 (240 frames), arena-drug.mp4."""
+    folder = tmp_path_factory.mktemp("arenas")
+    paths = []
+    for name, n_frames, seed in (("saline", 240, 1), ("drug", 360, 2)):
+        arena = make_arena(
+            n_animals=2, n_frames=n_frames, width=160, height=120, seed=seed
+        )
+        video = write_arena(arena, folder / name)["video"]
+        paths.append(video.rename(folder / f"arena-{name}.mp4"))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def static_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 identical flat frames, then a 16 px square moving 1 px per frame."""
+    path = tmp_path_factory.mktemp("static") / "static.mp4"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.gop_size = 30
+        for k in range(240):
+            image = np.full((48, 64, 3), 128, np.uint8)
+            if k >= 120:
+                x = (k - 120) % 48
+                image[16:32, x : x + 16] = 0
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = k, Fraction(1, 30)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Iterator[MakeProject]:
+    """`make_project(*videos, name="proj")`: a new project with the videos added."""
+    opened: list[Project] = []
+
+    def make(*videos: Path, name: str = "proj") -> Project:
+        config = ProjectConfig(
+            name=name, animals=2, skeleton=SkeletonConfig(keypoints=["nose", "tail"])
+        )
+        project = Project.create(tmp_path / name, config)
+        opened.append(project)
+        report = add_videos(project, list(videos))
+        assert not report.failed
+        return project
+
+    yield make
+    for project in opened:
+        project.close()
