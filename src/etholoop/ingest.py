@@ -135,15 +135,16 @@ def preprocess_videos(
     Resumable per video: a finished copy is registered and skipped next time; an
     interrupted one leaves only a `.partial.mp4` that the next run overwrites.
     """
+    settings = attrs.asdict(params)
     with project.store.session() as session:
-        raw = list_videos(session, normalized=False)
+        raw = [v for v in list_videos(session, normalized=False) if v.kind == "file"]
         done = {
-            (v.parent_id, json.dumps(v.params, sort_keys=True))
+            v.parent_id
             for v in list_videos(session, normalized=True)
+            if v.params == settings
         }
-    key = json.dumps(attrs.asdict(params), sort_keys=True)
-    todo = [v for v in raw if v.kind == "file" and (v.id, key) not in done]
-    skipped = [v.id for v in raw if v.kind == "file" and (v.id, key) in done]
+    todo = [v for v in raw if v.id not in done]
+    skipped = [v.id for v in raw if v.id in done]
     written: list[int] = []
     failed: list[Failure] = []
     project.videos_dir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +168,7 @@ def preprocess_videos(
                     info,
                     path=project.relative(dst),
                     parent_id=video.id,
-                    params=attrs.asdict(params),
+                    params=settings,
                     condition=video.condition,
                 )
                 written.append(child.id)

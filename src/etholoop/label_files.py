@@ -21,7 +21,11 @@ from etholoop.ingest import register_video
 from etholoop.io import load_labels, map_to_skeleton, save_labels
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
-from etholoop.store import add_frame_instances, get_or_add_frame, load_frame_instances
+from etholoop.store import (
+    add_frame_instances,
+    get_or_add_frame,
+    load_instances_by_frame,
+)
 from etholoop.store.models import Frame, InstanceRow, Video
 from etholoop.types import FrameLabels, LabelSet, Source, VideoInfo, VideoRef
 from etholoop.video import extract_frames, open_video, probe_images, probe_video
@@ -182,13 +186,12 @@ def project_label_set(
             .where(Frame.id.in_(select(InstanceRow.frame_id)))
             .order_by(Video.id, Frame.frame_idx)
         ).all()
+        instances = load_instances_by_frame(session)
         by_video: dict[int, list[Frame]] = defaultdict(list)
         videos: dict[int, Video] = {}
-        instances = {}
         for frame, video in rows:
             by_video[video.id].append(frame)
             videos[video.id] = video
-            instances[frame.id] = load_frame_instances(session, frame.id)
     refs: list[VideoRef] = []
     frames: list[FrameLabels] = []
     images: dict[tuple[int, int], Path] = {}

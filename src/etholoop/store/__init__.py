@@ -5,6 +5,7 @@ from etholoop.store.labels import (
     add_frame_instances,
     frame_versions,
     load_frame_instances,
+    load_instances_by_frame,
     save_frame_instances,
 )
 from etholoop.store.models import (
@@ -50,6 +51,7 @@ __all__ = [
     "latest_cycle",
     "list_videos",
     "load_frame_instances",
+    "load_instances_by_frame",
     "load_split_members",
     "manually_labeled",
     "replace_split_members",

@@ -91,6 +91,15 @@ def load_frame_instances(session: Session, frame_id: int) -> list[Instance]:
     return [row_to_instance(row) for row in _frame_rows(session, frame_id)]
 
 
+def load_instances_by_frame(session: Session) -> dict[int, list[Instance]]:
+    """Every stored instance, grouped by frame id, in creation order; one query."""
+    by_frame: dict[int, list[Instance]] = {}
+    query = select(InstanceRow).order_by(InstanceRow.frame_id, InstanceRow.id)
+    for row in session.scalars(query):
+        by_frame.setdefault(row.frame_id, []).append(row_to_instance(row))
+    return by_frame
+
+
 def frame_versions(session: Session, frame_id: int) -> dict[int, int]:
     """{instance id: version} of a frame: what a later save must be based on."""
     return {row.id: row.version for row in _frame_rows(session, frame_id)}
