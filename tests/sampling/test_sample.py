@@ -98,7 +98,7 @@ def test_each_video_is_opened_once_and_decoded_at_most_once(
 
     monkeypatch.setattr(PyAVReader, "__init__", counting_init)
     monkeypatch.setattr(FrameDecoder, "_indexed", counting_indexed)
-    for strategy in ("stratified", "uniform"):
+    for strategy in ("stratified", "uniform", "diverse"):
         opened.clear()
         decoded.clear()
         sample_frames(project, n=60, strategy=strategy)

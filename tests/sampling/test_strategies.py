@@ -145,3 +145,13 @@ def test_a_registered_strategy_can_be_looked_up(monkeypatch):
 
     assert get_strategy("first").select is select_first
     assert not get_strategy("first").needs_embeddings
+
+
+def test_diverse_counts_frames_picked_before_and_returns_only_new_ones():
+    embeddings = np.array([[0.0], [0.001], [0.5], [1.0], [0.999]], np.float32)
+    candidates = _candidates([5], embeddings)
+    earlier = candidates.subset(
+        np.arange(5), picked=np.array([True, False, False, True, False])
+    )
+    chosen = select_diverse(earlier, 3, np.random.default_rng(0))
+    assert chosen.tolist() == [2]  # 1 and 4 are near-duplicates of 0 and 3

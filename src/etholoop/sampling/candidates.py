@@ -19,6 +19,10 @@ def _optional_array(value: Any) -> NDArray[Any] | None:
     return None if value is None else np.asarray(value)
 
 
+def _optional_bools(value: Any) -> NDArray[np.bool_] | None:
+    return None if value is None else np.asarray(value, dtype=bool)
+
+
 @frozen(eq=False)
 class Candidates:
     """Candidate frames, ordered by video then frame index.
@@ -32,6 +36,8 @@ class Candidates:
         embeddings: Per-frame feature vectors, shape (frames, dims), or None.
         scores: Per-frame scores (higher = more worth labeling), shape (frames,),
             or None.
+        picked: Marks frames chosen in an earlier round, shape (frames,), or
+            None: a strategy counts them as chosen and returns only new ones.
     """
 
     video_ids: NDArray[np.int64] = field(converter=_int_array)
@@ -42,11 +48,12 @@ class Candidates:
         default=None, converter=_optional_array
     )
     scores: NDArray[np.float64] | None = field(default=None, converter=_optional_array)
+    picked: NDArray[np.bool_] | None = field(default=None, converter=_optional_bools)
 
     def __attrs_post_init__(self) -> None:
         """Check that every per-frame array has one entry per frame."""
         n = len(self.video_ids)
-        for name in ("frame_inds", "stratum_ids", "embeddings", "scores"):
+        for name in ("frame_inds", "stratum_ids", "embeddings", "scores", "picked"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise ValueError(
@@ -64,10 +71,13 @@ class Candidates:
         self,
         inds: NDArray[np.int64],
         embeddings: NDArray[np.float32] | None = None,
+        picked: NDArray[np.bool_] | None = None,
     ) -> Candidates:
-        """The candidates at `inds` (ascending), optionally with their embeddings."""
+        """The candidates at `inds` (ascending), optionally with new arrays."""
         if embeddings is None and self.embeddings is not None:
             embeddings = self.embeddings[inds]
+        if picked is None and self.picked is not None:
+            picked = self.picked[inds]
         return Candidates(
             video_ids=self.video_ids[inds],
             frame_inds=self.frame_inds[inds],
@@ -75,6 +85,7 @@ class Candidates:
             stratum_names=self.stratum_names,
             embeddings=embeddings,
             scores=None if self.scores is None else self.scores[inds],
+            picked=picked,
         )
 
     def groups(self, keys: NDArray[np.int64]) -> list[NDArray[np.int64]]:

@@ -1,10 +1,14 @@
 """`sample_frames`: choose frames of a project's videos and cache them for labeling.
 
-Each video is opened once and read forward only: a strategy that needs
-embeddings gets them from one pass over an evenly spread pool of candidates,
-then the chosen frames are read in ascending order, near-duplicates of frames
-already kept from the same video are replaced by a frame from the gap after
-them, and the kept frames are written to the frame cache and the store.
+Each video is opened once and read forward only, so no frame is decoded twice.
+Strategies without embeddings choose up front; the chosen frames are then read
+in ascending order, near-duplicates of frames already kept from the same video
+are replaced by a frame from the gap after them, and the kept frames are written
+to the frame cache and the store. Strategies that need embeddings read an evenly
+spread pool of candidates window by window: each window's frames are embedded,
+its share of the stratum's frames is chosen (counting the frames chosen before
+from that stratum) and cached, and only then is the next window read, so memory
+holds one window of frames.
 """
 
 from __future__ import annotations
@@ -39,7 +43,12 @@ from etholoop.sampling.strata import (
     assign_strata,
     time_bins,
 )
-from etholoop.sampling.strategies import get_strategy, select_stratified
+from etholoop.sampling.strategies import (
+    Strategy,
+    allocate_equal,
+    get_strategy,
+    select_stratified,
+)
 from etholoop.store import find_normalized, get_or_add_frame, list_videos
 from etholoop.store.models import Frame, Video
 from etholoop.video import VideoReader, open_video
@@ -47,6 +56,7 @@ from etholoop.video.frames import write_png
 from etholoop.video.reader import rgb_to_gray
 
 POOL_PER_FRAME = 5  # candidates embedded per frame wanted, for strategies that embed
+WINDOW = 64  # pool frames held in memory at once by strategies that embed
 
 
 @frozen
@@ -56,7 +66,9 @@ class SampleReport:
     Attributes:
         n_chosen: Frames chosen and cached.
         n_added: Of those, frames new to the store.
-        n_duplicates: Frames passed over as near-duplicates of a kept frame.
+        n_duplicates: Frames passed over as near-duplicates of a kept frame
+            (strategies that embed: frames not chosen because only
+            near-duplicates were left).
         per_stratum: Chosen frames per stratum name.
     """
 
@@ -141,19 +153,17 @@ def sample_frames(
             s.video.id: stack.enter_context(open_video(project.resolve(s.video.path)))
             for s in sources
         }
+        dirs = {s.video.id: project.frame_dir(s.video.sha256) for s in sources}
         if chosen_strategy.needs_embeddings:
             pool = select_stratified(
                 candidates, min(len(candidates), POOL_PER_FRAME * n), rng
             )
-            embeddings = _embed(readers, candidates, pool, report)
-            in_pool = chosen_strategy.select(
-                candidates.subset(pool, embeddings), n, rng
+            kept, n_duplicates = _choose_in_windows(
+                readers, dirs, candidates, pool, n, chosen_strategy.select, rng, report
             )
-            chosen = pool[in_pool]
         else:
             chosen = chosen_strategy.select(candidates, n, rng)
-        dirs = {s.video.id: project.frame_dir(s.video.sha256) for s in sources}
-        kept, n_duplicates = _extract(readers, dirs, candidates, chosen, report)
+            kept, n_duplicates = _extract(readers, dirs, candidates, chosen, report)
     settings = {
         "strategy": strategy,
         "seed": seed,
@@ -214,21 +224,83 @@ def _candidates(
     return Candidates(video_ids, frame_inds, stratum_ids, names)
 
 
-def _embed(
+def _windows(
+    candidates: Candidates, pool: NDArray[np.int64], n: int, rng: np.random.Generator
+) -> list[tuple[NDArray[np.int64], int]]:
+    """Cut the pool into windows within one video and stratum; frames due from each.
+
+    Strata share `n` equally; a stratum's share is spread over its pool frames in
+    stream order, so each window owes its part of it.
+
+    Returns:
+        (pool positions, frames due) per window, in reading order.
+    """
+    strata = candidates.stratum_ids[pool]
+    groups = candidates.groups(strata)
+    counts = allocate_equal(np.array([len(g) for g in groups], np.int64), n, rng)
+    share = np.zeros(len(pool), np.int64)  # frames due at each pool frame
+    for members, k in zip(groups, counts, strict=True):
+        due_so_far = np.arange(1, len(members) + 1) * int(k) // len(members)
+        share[members] = np.diff(due_so_far, prepend=0)
+    videos = candidates.video_ids[pool]
+    cuts = np.flatnonzero((np.diff(strata) != 0) | (np.diff(videos) != 0)) + 1
+    windows = []
+    for run in np.split(np.arange(len(pool)), cuts):
+        for window in np.array_split(run, -(-len(run) // WINDOW)):
+            windows.append((pool[window], int(share[window].sum())))
+    return windows
+
+
+def _choose_in_windows(
     readers: dict[int, VideoReader],
+    dirs: dict[int, Path],
     candidates: Candidates,
     pool: NDArray[np.int64],
+    n: int,
+    select: Strategy,
+    rng: np.random.Generator,
     report: Reporter,
-) -> NDArray[np.float32]:
-    """Embeddings of the pool candidates, read in one forward pass per video."""
-    embeddings = []
-    with report("Embedding candidate frames", len(pool)) as advance:
-        for pos in pool:
-            reader = readers[int(candidates.video_ids[pos])]
-            gray = reader.read_frame(int(candidates.frame_inds[pos]), gray=True)
-            embeddings.append(embed_frame(gray))
-            advance(1)
-    return np.stack(embeddings)
+) -> tuple[NDArray[np.int64], int]:
+    """Read, embed, choose and cache the pool window by window; kept positions.
+
+    A window chooses its due frames (plus any owed by earlier windows) among its
+    own, counting the frames chosen before from its stratum; what it cannot
+    choose (only near-duplicates left) is owed to the next window.
+
+    Returns:
+        Ascending kept positions, and the frames still owed at the end (the
+        shares that had only near-duplicates left).
+    """
+    embeddings = np.zeros((len(candidates), EMBED_DIMS), np.float32)
+    kept: dict[int, list[int]] = {}  # stratum -> positions chosen so far
+    owed = 0
+    with report("Choosing frames", len(pool)) as advance:
+        for window, due in _windows(candidates, pool, n, rng):
+            video_id = int(candidates.video_ids[window[0]])
+            stratum = int(candidates.stratum_ids[window[0]])
+            frames = {}
+            for pos in window.tolist():
+                rgb = readers[video_id].read_frame(int(candidates.frame_inds[pos]))
+                embeddings[pos] = embed_frame(rgb_to_gray(rgb))
+                frames[pos] = rgb
+                advance(1)
+            before = kept.setdefault(stratum, [])
+            inds = np.array([*before, *window.tolist()], np.int64)
+            wanted = min(due + owed, len(window))
+            subset = candidates.subset(
+                inds, embeddings[inds], np.arange(len(inds)) < len(before)
+            )
+            new = inds[select(subset, wanted, rng)].tolist()
+            owed += due - len(new)
+            out_dir = dirs[video_id]
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for pos in new:
+                path = out_dir / f"{int(candidates.frame_inds[pos]):06d}.png"
+                if not path.exists():
+                    write_png(frames[pos], path)
+            before.extend(new)
+    chosen = sorted(p for positions in kept.values() for p in positions)
+    return np.array(chosen, np.int64), owed
 
 
 def _extract(

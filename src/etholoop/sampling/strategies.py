@@ -1,10 +1,13 @@
 """Frame selection strategies and the registry they plug into.
 
 A strategy is a function `(candidates, n, rng) -> positions`: it returns the
-ascending positions in `candidates` of at most `n` chosen frames. Strategies
-that need embeddings say so when registered; the caller then fills
-`Candidates.embeddings` (see `sampling.sample`). Later strategies (uncertainty
-from model predictions) register the same way and read `Candidates.scores`.
+ascending positions in `candidates` of at most `n` chosen frames, none of them
+marked in `Candidates.picked` (frames chosen in an earlier round, which a
+strategy takes into account but does not return). Strategies that need
+embeddings say so when registered; the caller then fills
+`Candidates.embeddings` window by window as it reads the videos (see
+`sampling.sample`). Later strategies (uncertainty from model predictions)
+register the same way and read `Candidates.scores`.
 """
 
 from __future__ import annotations
@@ -175,26 +178,34 @@ def k_center_greedy(
     k: int,
     rng: np.random.Generator,
     min_distance: float = DUPLICATE_DISTANCE,
+    start: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Pick up to `k` points, each the farthest from those picked before.
 
-    Starts from a random point; stops early when every point left lies within
-    `min_distance` of a picked one (only near-duplicates remain).
+    Starts from the `start` points if given (picked in an earlier round, not
+    returned), else from a random point; stops early when every point left lies
+    within `min_distance` of a picked one (only near-duplicates remain).
 
     Args:
         embeddings: Shape (n, dims).
-        k: Points wanted.
-        rng: Chooses the first point.
+        k: New points wanted.
+        rng: Chooses the first point when there are no `start` points.
         min_distance: RMS distance below which a point is a near-duplicate.
+        start: Positions of points already picked.
 
     Returns:
-        Positions of the picked points in the order picked, shape (<= k,).
+        Positions of the newly picked points in the order picked, shape (<= k,).
     """
     n = len(embeddings)
     if n == 0 or k == 0:
         return np.zeros(0, np.int64)
-    picked = [int(rng.integers(n))]
-    nearest = rms_distances(embeddings[picked[0]], embeddings)
+    picked: list[int] = []
+    nearest = np.full(n, np.inf)
+    for point in [] if start is None else start.tolist():
+        nearest = np.minimum(nearest, rms_distances(embeddings[point], embeddings))
+    if not np.isfinite(nearest).all():
+        picked.append(int(rng.integers(n)))
+        nearest = rms_distances(embeddings[picked[0]], embeddings)
     while len(picked) < min(k, n):
         far = int(np.argmax(nearest))
         if nearest[far] < min_distance:
@@ -211,20 +222,29 @@ def select_diverse(
     """Visually different frames: k-center greedy on embeddings within each stratum.
 
     Strata share `n` equally; a stratum whose frames run out of distinct ones
-    (near-duplicates only) hands its remaining share to the others.
+    (near-duplicates only) hands its remaining share to the others. Frames
+    marked `picked` count as picked: new frames are the farthest from them too.
     """
     if candidates.embeddings is None:
         raise ValueError("select_diverse needs Candidates.embeddings")
     embeddings = candidates.embeddings
+    picked = (
+        np.zeros(len(candidates), bool)
+        if candidates.picked is None
+        else candidates.picked
+    )
     groups = candidates.groups(candidates.stratum_ids)
-    capacity = np.array([len(g) for g in groups], np.int64)
+    capacity = np.array([int((~picked[g]).sum()) for g in groups], np.int64)
     seeds = rng.integers(2**63, size=len(groups))
     while True:
         counts = allocate_equal(capacity, min(n, int(capacity.sum())), rng)
         picks = [
             members[
                 k_center_greedy(
-                    embeddings[members], int(k), np.random.default_rng(seed)
+                    embeddings[members],
+                    int(k),
+                    np.random.default_rng(seed),
+                    start=np.flatnonzero(picked[members]),
                 )
             ]
             for members, k, seed in zip(groups, counts, seeds, strict=True)
