@@ -91,13 +91,17 @@ def _write_video(arena: Arena, path: Path, advance: Callable[[int], None]) -> No
     """Encode every frame to `path`, replacing it only once the video is complete.
 
     A worker thread renders and converts frames while this thread encodes; cv2,
-    numpy and x264 release the GIL, so both CPU cores stay busy.
+    numpy and x264 release the GIL, so both CPU cores stay busy. cv2 runs
+    single-threaded meanwhile: its own worker threads would compete with x264's
+    and cost 1.5 ms CPU per frame more for no gain in wall time.
     """
     import av
 
     spec = arena.spec
     rate = Fraction(spec.fps).limit_denominator(1001)
     partial = path.with_name(path.name + ".partial")
+    cv2_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     try:
         with av.open(str(partial), mode="w", format="mp4") as container:
             stream = container.add_stream("libx264", rate=rate)
@@ -125,6 +129,8 @@ def _write_video(arena: Arena, path: Path, advance: Callable[[int], None]) -> No
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:
+        cv2.setNumThreads(cv2_threads)
 
 
 def _yuv_frames(arena: Arena) -> Iterator[VideoFrame]:
