@@ -411,6 +411,38 @@ class Ethogram:
 
 
 @frozen
+class BehaviorRange:
+    """One animal doing one behavior over frames [start, stop) of a video.
+
+    Attributes:
+        individual: Animal index in the video (0-based).
+        behavior: Behavior name.
+        start: First frame.
+        stop: Frame after the last one (exclusive).
+        source: "manual" for human labels, "predicted" for model output.
+        score: Model confidence (mean probability over the range), None if manual.
+        id: Row id in the label store, None before it is saved.
+        version: Row version in the label store, for optimistic concurrency.
+    """
+
+    individual: int
+    behavior: str
+    start: int
+    stop: int
+    source: Source = "manual"
+    score: float | None = None
+    id: int | None = None
+    version: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        """Check the range is non-empty and starts at a frame."""
+        if not 0 <= self.start < self.stop:
+            raise ValueError(
+                f"BehaviorRange: need 0 <= start < stop, got {self.start}..{self.stop}"
+            )
+
+
+@frozen
 class VideoInfo:
     """What a probe of a video file (or image sequence) found.
 

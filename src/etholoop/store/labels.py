@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from etholoop.errors import ConflictError
 from etholoop.store.models import Frame, InstanceRow
+from etholoop.store.versions import check_base_versions
 from etholoop.types import Instance
 
 
@@ -42,6 +43,7 @@ def _fill_row(row: InstanceRow, inst: Instance) -> None:
     row.box_score = inst.box_score
     row.keypoints = _json_points(inst.keypoints)
     row.visibility = [int(v) for v in inst.visibility]
+    row.n_labeled = sum(v > 0 for v in row.visibility)
     row.keypoint_scores = _json_floats(inst.keypoint_scores)
     row.track_id = inst.track_id
     row.author = inst.author
@@ -133,12 +135,11 @@ def save_frame_instances(
     if frame is None:
         raise ConflictError(f"frame {frame_id}: no such frame (deleted meanwhile?)")
     rows = {row.id: row for row in _frame_rows(session, frame_id)}
-    current = {row_id: row.version for row_id, row in rows.items()}
-    if current != dict(base_versions):
-        raise ConflictError(
-            f"frame {frame_id}: changed by someone else since it was loaded; "
-            "reload it before saving"
-        )
+    check_base_versions(
+        f"frame {frame_id}",
+        {row_id: row.version for row_id, row in rows.items()},
+        base_versions,
+    )
     kept = {inst.id for inst in instances if inst.id is not None}
     unknown = kept - rows.keys()
     if unknown:

@@ -179,6 +179,7 @@ class InstanceRow(Base):
     box_score: Mapped[float | None] = mapped_column(Float)
     keypoints: Mapped[list[Any]] = mapped_column(JSON)
     visibility: Mapped[list[Any]] = mapped_column(JSON)
+    n_labeled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     keypoint_scores: Mapped[list[Any] | None] = mapped_column(JSON)
     track_id: Mapped[int | None] = mapped_column(Integer)
     author: Mapped[str | None] = mapped_column(String(256))
