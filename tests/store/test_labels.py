@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from attrs import evolve
 from sqlalchemy import inspect, select, text
 
 from etholoop.errors import ConflictError, StoreError
 from etholoop.store import (
     Store,
+    add_frame_instances,
     add_video,
     frame_versions,
     get_or_add_frame,
@@ -24,7 +26,7 @@ from etholoop.store import (
     save_frame_instances,
     sqlite_url,
 )
-from etholoop.store.models import InstanceRow
+from etholoop.store.models import Frame, InstanceRow
 from etholoop.types import Instance, VideoInfo
 
 INFO = VideoInfo("v.mp4", "ab" * 32, 30.0, 100, 64, 48, "h264", "yuv420p", 100 / 30)
@@ -221,3 +223,32 @@ def test_killed_writer_leaves_no_half_saved_frame(tmp_path: Path) -> None:
         authors = {inst.author for inst in instances}
         assert len(instances) == 40, f"half-saved frame: {len(instances)} instances"
         assert len(authors) == 1, f"frame mixes saves: {sorted(authors)}"
+
+
+def test_frames_count_their_instances_on_every_save(store: Store) -> None:
+    frame_id = _frame(store)
+    box = [0.0, 0.0, 4.0, 4.0]
+    full = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    with store.session() as session:
+        add_frame_instances(
+            session,
+            frame_id=frame_id,
+            instances=[
+                Instance(keypoints=full, box=box),
+                Instance(keypoints=full, box=box, source="predicted"),
+                _instance(1.0, box=box),  # a keypoint missing
+            ],
+        )
+    with store.session() as session:
+        frame = session.get(Frame, frame_id)
+        assert (frame.n_instances, frame.n_predicted, frame.n_complete) == (3, 1, 1)
+        saved = load_frame_instances(session, frame_id)
+        save_frame_instances(
+            session,
+            frame_id=frame_id,
+            instances=[saved[0], evolve(saved[1], source="manual")],
+            base_versions=frame_versions(session, frame_id),
+        )
+    with store.session() as session:
+        frame = session.get(Frame, frame_id)
+        assert (frame.n_instances, frame.n_predicted, frame.n_complete) == (2, 0, 2)

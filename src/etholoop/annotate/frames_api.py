@@ -48,8 +48,7 @@ def _cycle_id(session: Session, cycle: int | None) -> int | None:
 
 
 def _shape(state: AppState) -> dict[str, int]:
-    config = state.project.config
-    return {"animals": config.animals, "n_keypoints": len(config.skeleton.keypoints)}
+    return {"animals": state.project.config.animals}
 
 
 @router.get("/project")

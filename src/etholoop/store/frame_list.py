@@ -4,8 +4,8 @@ A frame's status says how far its labeling has come:
 "gray" no instances; "blue" predicted instances not yet confirmed; "green" no
 predictions and at least the expected number of manual instances, each with a
 box and every keypoint labeled; "orange" anything else (partly labeled).
-Status is computed in SQL by a correlated subquery per frame, so a page sorted
-by id touches only the instances of the frames on it.
+Status is computed in SQL from the instance counts kept on each frame (see
+`store.models.Frame`), so filtering and sorting by it never reads the instances.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Select
 
-from etholoop.store.models import Frame, InstanceRow, SplitMember, Video
+from etholoop.store.models import Frame, SplitMember, Video
 
 FrameStatus = Literal["gray", "orange", "blue", "green"]
 FRAME_STATUSES: tuple[FrameStatus, ...] = get_args(FrameStatus)
@@ -40,72 +40,40 @@ class FrameListing:
     n_instances: int
 
 
-@frozen
-class _Columns:
-    status: ColumnElement[str]
-    n_instances: ColumnElement[int]
-
-
-def _columns(animals: int, n_keypoints: int) -> _Columns:
-    predicted = case((InstanceRow.source == "predicted", 1), else_=0)
-    complete = case(
-        (
-            and_(
-                InstanceRow.source == "manual",
-                InstanceRow.x1.is_not(None),
-                InstanceRow.n_labeled >= n_keypoints,
-            ),
-            1,
-        ),
-        else_=0,
+def _status(animals: int) -> ColumnElement[str]:
+    return case(
+        (Frame.n_instances == 0, literal("gray")),
+        (Frame.n_predicted > 0, literal("blue")),
+        (Frame.n_complete >= animals, literal("green")),
+        else_=literal("orange"),
     )
-    status = (
-        select(
-            case(
-                (func.count() == 0, literal("gray")),
-                (func.sum(predicted) > 0, literal("blue")),
-                (func.sum(complete) >= animals, literal("green")),
-                else_=literal("orange"),
-            )
-        )
-        .where(InstanceRow.frame_id == Frame.id)
-        .scalar_subquery()
-    )
-    n_instances = (
-        select(func.count()).where(InstanceRow.frame_id == Frame.id).scalar_subquery()
-    )
-    return _Columns(status, n_instances)
 
 
-def _frames_query(
-    columns: _Columns, cycle_id: int | None, split: str | None
-) -> Select[*tuple[Any, ...]]:
-    in_cycle = and_(SplitMember.frame_id == Frame.id, SplitMember.cycle_id == cycle_id)
-    query = (
+def _in_cycle(cycle_id: int | None) -> ColumnElement[bool]:
+    return and_(SplitMember.frame_id == Frame.id, SplitMember.cycle_id == cycle_id)
+
+
+def _frames_query(animals: int, cycle_id: int | None) -> Select[*tuple[Any, ...]]:
+    """Every listing column of the frames, each frame with its split in the cycle."""
+    return (
         select(
             Frame.id,
             Frame.video_id,
             Video.path,
             Frame.frame_idx,
             SplitMember.split.label("split"),
-            columns.status.label("status"),
-            columns.n_instances.label("n_instances"),
+            _status(animals).label("status"),
+            Frame.n_instances,
         )
         .join(Video, Video.id == Frame.video_id)
-        .outerjoin(SplitMember, in_cycle)
+        .outerjoin(SplitMember, _in_cycle(cycle_id))
     )
-    if split == NO_SPLIT:
-        query = query.where(SplitMember.id.is_(None))
-    elif split is not None:
-        query = query.where(SplitMember.split == split)
-    return query
 
 
 def list_frames(
     session: Session,
     *,
     animals: int,
-    n_keypoints: int,
     cycle_id: int | None,
     split: str | None = None,
     status: FrameStatus | None = None,
@@ -119,7 +87,6 @@ def list_frames(
     Args:
         session: An open session.
         animals: Animals expected per frame (a complete frame has this many).
-        n_keypoints: Keypoints per instance (a complete instance has all).
         cycle_id: The cycle whose splits are shown and filtered on.
         split: Only frames in this split; "none" for frames in no split.
         status: Only frames with this status.
@@ -131,13 +98,17 @@ def list_frames(
     Returns:
         (number of matching frames, the page).
     """
-    columns = _columns(animals, n_keypoints)
-    query = _frames_query(columns, cycle_id, split)
+    status_column = _status(animals)
+    matching = select(Frame.id).outerjoin(SplitMember, _in_cycle(cycle_id))
+    if split == NO_SPLIT:
+        matching = matching.where(SplitMember.id.is_(None))
+    elif split is not None:
+        matching = matching.where(SplitMember.split == split)
     if status is not None:
-        query = query.where(columns.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        matching = matching.where(status_column == status)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     rank = case(
-        *((columns.status == s, i) for i, s in enumerate(FRAME_STATUSES)), else_=0
+        *((status_column == s, i) for i, s in enumerate(FRAME_STATUSES)), else_=0
     )
     keys: dict[FrameSort, list[Any]] = {
         "id": [Frame.id],
@@ -145,8 +116,10 @@ def list_frames(
         "status": [rank, Frame.id],
     }
     order = [k.desc() if descending else k.asc() for k in keys[sort]]
-    rows = session.execute(query.order_by(*order).offset(offset).limit(limit))
-    page = [_listing(row) for row in rows]
+    ids = session.scalars(matching.order_by(*order).offset(offset).limit(limit)).all()
+    rows = session.execute(_frames_query(animals, cycle_id).where(Frame.id.in_(ids)))
+    by_id = {row[0]: _listing(row) for row in rows}
+    page = [by_id[frame_id] for frame_id in ids]
     return total, page
 
 
@@ -158,11 +131,10 @@ def _listing(row: Sequence[Any]) -> FrameListing:
 
 
 def split_progress(
-    session: Session, *, animals: int, n_keypoints: int, cycle_id: int | None
+    session: Session, *, animals: int, cycle_id: int | None
 ) -> dict[str, dict[str, int]]:
     """Frames per status in each split of a cycle ("none": in no split), with totals."""
-    columns = _columns(animals, n_keypoints)
-    query = _frames_query(columns, cycle_id, None).subquery()
+    query = _frames_query(animals, cycle_id).subquery()
     counts = session.execute(
         select(query.c.split, query.c.status, func.count()).group_by(
             query.c.split, query.c.status
@@ -183,12 +155,10 @@ def frame_listing(
     frame_id: int,
     *,
     animals: int,
-    n_keypoints: int,
     cycle_id: int | None,
 ) -> FrameListing | None:
     """The listing row of one frame, or None if there is no such frame."""
-    columns = _columns(animals, n_keypoints)
-    query = _frames_query(columns, cycle_id, None).where(Frame.id == frame_id)
+    query = _frames_query(animals, cycle_id).where(Frame.id == frame_id)
     row = session.execute(query).first()
     if row is None:
         return None

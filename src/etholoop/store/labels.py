@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from attrs import evolve
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,7 +43,7 @@ def _fill_row(row: InstanceRow, inst: Instance) -> None:
     row.box_score = inst.box_score
     row.keypoints = _json_points(inst.keypoints)
     row.visibility = [int(v) for v in inst.visibility]
-    row.n_labeled = sum(v > 0 for v in row.visibility)
+    row.complete = inst.source == "manual" and box is not None and all(row.visibility)
     row.keypoint_scores = _json_floats(inst.keypoint_scores)
     row.track_id = inst.track_id
     row.author = inst.author
@@ -164,6 +164,7 @@ def save_frame_instances(
                     _fill_row(row, inst)
             saved.append(row)
         session.flush()
+        _count_instances(session, frame)
     except StaleDataError:
         raise ConflictError(
             f"frame {frame_id}: changed by someone else while saving; reload it"
@@ -182,4 +183,21 @@ def add_frame_instances(
         session.add(row)
         n += 1
     session.flush()
+    frame = session.get(Frame, frame_id)
+    assert frame is not None
+    _count_instances(session, frame)
     return n
+
+
+def _count_instances(session: Session, frame: Frame) -> None:
+    """Bring the frame's instance counts up to date after a save."""
+    of_frame = InstanceRow.frame_id == frame.id
+    frame.n_instances, frame.n_predicted, frame.n_complete = session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(case((InstanceRow.source == "predicted", 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((InstanceRow.complete, 1), else_=0)), 0),
+        ).where(of_frame)
+    ).one()

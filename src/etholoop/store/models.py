@@ -86,7 +86,12 @@ class Video(Base):
 
 
 class Frame(Base):
-    """One frame of a video that takes part in labeling (sampled or imported)."""
+    """One frame of a video that takes part in labeling (sampled or imported).
+
+    `n_instances`, `n_predicted` and `n_complete` (manual instances with a box and
+    every keypoint labeled) are kept up to date by the save functions of
+    `store.labels`, so labeling progress needs no look at the instances.
+    """
 
     __tablename__ = "frames"
 
@@ -96,6 +101,9 @@ class Frame(Base):
     image_path: Mapped[str | None] = mapped_column(String(1024))
     stratum: Mapped[str | None] = mapped_column(String(256))
     sampling: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    n_instances: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_predicted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_complete: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     video: Mapped[Video] = relationship(back_populates="frames")
@@ -179,7 +187,9 @@ class InstanceRow(Base):
     box_score: Mapped[float | None] = mapped_column(Float)
     keypoints: Mapped[list[Any]] = mapped_column(JSON)
     visibility: Mapped[list[Any]] = mapped_column(JSON)
-    n_labeled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    complete: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     keypoint_scores: Mapped[list[Any] | None] = mapped_column(JSON)
     track_id: Mapped[int | None] = mapped_column(Integer)
     author: Mapped[str | None] = mapped_column(String(256))
