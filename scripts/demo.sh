@@ -41,6 +41,28 @@ step "8. Export them as COCO and YOLO datasets"
 step "9. Where the project stands"
 "$ETHOLOOP" status "$PROJECT"
 
+step "10. Serve the annotation app for a moment and ask it for labeling progress"
+PORT=${DEMO_PORT:-8799}
+"$ETHOLOOP" serve "$PROJECT" --port "$PORT" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+"$(dirname "$ETHOLOOP")/python" - "$PORT" <<'PY'
+import json, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/api/progress"
+for _ in range(100):
+    try:
+        progress = json.load(urllib.request.urlopen(url))["splits"]
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(f"the annotation server did not answer at {url}")
+for split, counts in sorted(progress.items()):
+    print(f"  {split:>9}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+PY
+kill $SERVER
+trap - EXIT
+
 cat <<DONE
 
 Demo outputs:
@@ -50,4 +72,5 @@ Demo outputs:
   cached frame images (sampled)  $PROJECT/frames/
   COCO and YOLO exports          $OUT/exports/
 Try: $ETHOLOOP status $PROJECT --json
+Label in your browser: $ETHOLOOP serve $PROJECT --open   (then press H for the shortcuts)
 DONE
