@@ -31,17 +31,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DEFAULT_OKS_SIGMA = 0.05
+"""Per-keypoint OKS sigma when the config gives none (COCO's range is 0.025-0.107)."""
+
+
 class SkeletonConfig(_Strict):
-    """Keypoint names, the edges drawn between them and left/right pairs by name."""
+    """Keypoint names, edges drawn between them, left/right pairs, OKS sigmas.
+
+    A keypoint's OKS sigma says how far, relative to the animal's size, a
+    prediction may land and still count (`DEFAULT_OKS_SIGMA` each when not given).
+    """
 
     keypoints: list[str] = Field(min_length=1)
     edges: list[tuple[str, str]] = Field(default_factory=list)
     symmetry: list[tuple[str, str]] = Field(default_factory=list)
+    sigmas: list[float] | None = None
 
     @model_validator(mode="after")
     def _check_names(self) -> SkeletonConfig:
         self.to_skeleton()
+        if self.sigmas is not None and (
+            len(self.sigmas) != len(self.keypoints) or min(self.sigmas) <= 0
+        ):
+            raise ValueError(
+                f"sigmas: need one positive value per keypoint "
+                f"({len(self.keypoints)}), got {self.sigmas}"
+            )
         return self
+
+    def oks_sigmas(self) -> list[float]:
+        """The OKS sigma of each keypoint."""
+        return self.sigmas or [DEFAULT_OKS_SIGMA] * len(self.keypoints)
 
     def to_skeleton(self) -> Skeleton:
         """The shared `Skeleton` type for this config."""
