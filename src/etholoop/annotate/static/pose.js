@@ -1,0 +1,261 @@
+// Pose labeling page: wires the frame list, the canvas editor, saving and keys.
+
+import { ApiError, api, queryParam, setQueryParams, withToken } from "./api.js";
+import { FrameCache } from "./frame-cache.js";
+import { FrameList } from "./frame-list.js";
+import { InstancePanel } from "./instance-panel.js";
+import { PoseEditor } from "./pose-editor.js";
+import { bindHelp } from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+const author = queryParam("author");
+
+const project = await api("/api/project");
+document.title = `${project.name} · pose labeling`;
+$("project-name").textContent = project.name;
+$("timeline-link").href = withToken("/timeline");
+
+const editor = new PoseEditor($("canvas"), {
+  keypointNames: project.keypoints,
+  edges: project.edges,
+  onChange: () => updateUi(),
+});
+const panel = new InstancePanel(editor);
+const list = new FrameList({ project, onOpen: (id) => navigate(() => id) });
+const cache = new FrameCache();
+
+let frame = null; // the Frame as last loaded or saved
+let baseVersions = {}; // {id: version} of the instances as loaded
+let savedJson = "[]"; // the instances as last loaded or saved, to tell unsaved changes
+let lastDrawnFrameId = null;
+let saving = null; // the save in flight
+let chain = Promise.resolve(); // frame changes run one after another
+
+const isDirty = () => frame !== null && JSON.stringify(editor.instancesToSave()) !== savedJson;
+
+window.etholoop = {
+  project,
+  editor,
+  get frameId() {
+    return frame?.id ?? null;
+  },
+  get instances() {
+    return structuredClone(editor.instances);
+  },
+  get mode() {
+    return editor.mode === 0 ? "box" : `keypoint:${project.keypoints[editor.mode - 1]}`;
+  },
+  get selected() {
+    return editor.selected;
+  },
+  get dirty() {
+    return isDirty();
+  },
+  get lastDrawnFrameId() {
+    return lastDrawnFrameId;
+  },
+  /** Page (client) coordinates of image point (x, y), for tests. */
+  imageToClient(x, y) {
+    const rect = $("canvas").getBoundingClientRect();
+    const [sx, sy] = editor.view.toScreen(x, y);
+    return { x: rect.left + sx, y: rect.top + sy };
+  },
+  save: () => save(),
+};
+
+// ----- status line -----
+
+function setStatus(text, kind = "") {
+  const el = $("save-status");
+  el.textContent = text;
+  el.className = kind;
+}
+
+function updateUi() {
+  const k = editor.mode - 1;
+  $("mode").textContent = editor.mode === 0 ? "box" : `keypoint ${k + 1}/${project.keypoints.length}: ${project.keypoints[k]}`;
+  $("mode").className = editor.mode === 0 ? "mode-box" : "mode-kp";
+  panel.render();
+  if (saving) return;
+  if (isDirty()) setStatus("unsaved changes", "dirty");
+  else if ($("save-status").className === "dirty") setStatus("no changes", "");
+}
+
+// ----- loading and saving -----
+
+function show(loaded, image) {
+  frame = loaded;
+  baseVersions = Object.fromEntries(loaded.instances.filter((i) => i.id !== null).map((i) => [String(i.id), i.version]));
+  editor.load(loaded, image);
+  savedJson = JSON.stringify(editor.instancesToSave());
+  lastDrawnFrameId = loaded.id;
+  document.body.dataset.drawnFrame = String(loaded.id);
+  performance.mark(`frame-drawn-${loaded.id}`);
+  $("frame-title").textContent = `frame #${loaded.id} · ${loaded.video} @ ${loaded.frame_idx} · ${loaded.split ?? "no split"}`;
+  $("frame-title").className = `status-text-${loaded.status}`;
+  hideConflict();
+  list.highlight(loaded.id);
+  setQueryParams({ frame: loaded.id });
+  setStatus("saved", "ok");
+  updateUi();
+  // two ahead in reading order, one back
+  for (const step of [1, 2, -1]) list.peekAhead(loaded.id, step).then((id) => cache.prefetch(id), () => {});
+}
+
+/** Open frame `id`, saving the current one first; stays put if that save fails. */
+async function open(id, { fresh = false, discard = false } = {}) {
+  if (id === null || id === undefined) return false;
+  if (!discard && isDirty() && !(await save())) return false;
+  if (frame && id === frame.id && !fresh && !discard) return true;
+  try {
+    const { frame: loaded, image } = await cache.get(id, { fresh });
+    show(loaded, image);
+    return true;
+  } catch (error) {
+    setStatus(`could not load frame ${id}: ${error.message}`, "error");
+    return false;
+  }
+}
+
+/** Queue a frame change; `target` picks the frame id when its turn comes. */
+function navigate(target, options) {
+  chain = chain.then(async () => open(await target(), options)).catch((error) => setStatus(error.message, "error"));
+  return chain;
+}
+
+async function save() {
+  if (saving) await saving;
+  if (!frame || !isDirty()) return true;
+  saving = saveNow();
+  try {
+    return await saving;
+  } finally {
+    saving = null;
+    updateUi();
+  }
+}
+
+async function saveNow() {
+  const sentFrame = frame;
+  // an instance restored by undo after its row was deleted goes back as new
+  const instances = editor.instancesToSave().map((inst) => {
+    const known = inst.id !== null && String(inst.id) in baseVersions;
+    return known ? { ...inst, version: baseVersions[String(inst.id)] } : { ...inst, id: null, version: null };
+  });
+  const sentJson = JSON.stringify(editor.instancesToSave());
+  setStatus("saving…", "busy");
+  try {
+    const saved = await api(`/api/frames/${sentFrame.id}/instances`, {
+      method: "PUT",
+      body: { instances, base_versions: baseVersions, author },
+    });
+    if (frame !== sentFrame) return true;
+    frame = saved;
+    baseVersions = Object.fromEntries(saved.instances.map((i) => [String(i.id), i.version]));
+    if (JSON.stringify(editor.instancesToSave()) === sentJson) adoptSaved(saved);
+    savedJson = JSON.stringify(editor.instancesToSave());
+    cache.put(saved);
+    list.updateRow(saved);
+    $("frame-title").className = `status-text-${saved.status}`;
+    list.refreshProgress().catch(() => {});
+    setStatus("saved", "ok");
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) showConflict(error.message);
+    else setStatus(`save failed: ${error.message}`, "error");
+    return false;
+  }
+}
+
+/** Take the server's ids and versions into the editor without moving anything. */
+function adoptSaved(saved) {
+  const current = editor.instancesToSave();
+  const byId = new Map(saved.instances.map((i) => [i.id, i]));
+  const added = saved.instances.filter((i) => !current.some((c) => c.id === i.id));
+  const adopted = current.map((inst) => (inst.id !== null && byId.has(inst.id) ? byId.get(inst.id) : added.shift()));
+  if (adopted.some((i) => !i) || added.length) return; // unexpected answer: keep ours
+  const selected = editor.instances[editor.selected];
+  editor.instances = structuredClone(adopted);
+  editor.selected = selected ? current.indexOf(selected) : -1;
+  editor.history.states[editor.history.index] = structuredClone(editor.snapshot());
+  editor.render();
+}
+
+function showConflict(detail) {
+  const box = $("conflict");
+  box.hidden = false;
+  box.title = detail;
+  setStatus("not saved: conflict", "error");
+}
+
+function hideConflict() {
+  $("conflict").hidden = true;
+}
+
+$("conflict-reload").addEventListener("click", () => navigate(() => frame?.id, { fresh: true, discard: true }));
+$("save-button").addEventListener("click", () => save());
+$("confirm-one").addEventListener("click", () => editor.confirm(false));
+$("confirm-all").addEventListener("click", () => editor.confirm(true));
+$("delete-selected").addEventListener("click", () => editor.deleteSelection());
+$("fit-view").addEventListener("click", () => editor.fitView());
+
+window.addEventListener("beforeunload", (e) => {
+  if (isDirty()) e.preventDefault();
+});
+
+// ----- keyboard -----
+
+const step = (n) => navigate(() => (frame ? list.neighbor(frame.id, n) : list.peek(null, 0)));
+
+function onKey(e) {
+  const key = e.key.toLowerCase();
+  const ctrl = e.ctrlKey || e.metaKey;
+  if (ctrl && key === "s") {
+    e.preventDefault();
+    save();
+    return;
+  }
+  if (e.target.matches("input, select, textarea")) {
+    if (e.key === "Escape" || e.key === "Enter") e.target.blur();
+    return;
+  }
+  if (ctrl && (key === "z" || key === "y")) {
+    e.preventDefault();
+    if (key === "y" || e.shiftKey) editor.redo();
+    else editor.undo();
+    return;
+  }
+  if (ctrl || e.altKey) return;
+  const actions = {
+    m: () => editor.cycleMode(1),
+    tab: () => editor.cycleMode(e.shiftKey ? -1 : 1),
+    v: () => editor.toggleVisibility(),
+    c: () => editor.confirm(e.shiftKey),
+    delete: () => editor.deleteSelection(),
+    backspace: () => editor.deleteSelection(),
+    d: () => step(1),
+    arrowright: () => step(1),
+    a: () => step(-1),
+    arrowleft: () => step(-1),
+    f: () => editor.fitView(),
+    escape: () => ($("help").hidden ? editor.select(-1) : ($("help").hidden = true)),
+    " ": () => (editor.spaceDown = true),
+  };
+  const action = actions[key];
+  if (!action) return;
+  e.preventDefault();
+  action();
+}
+
+window.addEventListener("keydown", onKey);
+window.addEventListener("keyup", (e) => {
+  if (e.key === " ") editor.spaceDown = false;
+});
+bindHelp();
+
+// ----- start -----
+
+await Promise.all([list.refresh(), list.refreshProgress()]);
+const first = Number(queryParam("frame")) || list.peek(null, 0);
+if (first) await navigate(() => first);
+else setStatus("no frames in this project yet", "");
