@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (needs ../shared/data)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep third-party settings (Ultralytics) out of the user's home folder."""
+    os.environ["ETHOLOOP_CACHE"] = str(tmp_path_factory.mktemp("etholoop-cache"))
 
 
 @pytest.fixture

@@ -592,6 +592,121 @@ def synth(
 
 
 @app.command()
+def train(
+    project_path: ProjectArg,
+    task: Annotated[str, typer.Option(help="What to train: pose.")] = "pose",
+    model: Annotated[
+        str, typer.Option(help="Architecture, built from its config (no download).")
+    ] = "yolo11n-pose",
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the frames.")] = 50,
+    imgsz: Annotated[int, typer.Option(min=32, help="Input size in px.")] = 640,
+    batch: Annotated[int, typer.Option(min=1, help="Images per step.")] = 16,
+    weights: Annotated[
+        Path | None, typer.Option(help="Start from these weights (.pt).")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu or a GPU index; default: GPU if present.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train a pose model on the labeled train+val frames of the latest cycle.
+
+    The run (settings, the exact labels used, metrics per epoch, weights) is
+    recorded in the store; a training-curve plot goes to its folder.
+    """
+    from etholoop.errors import ConfigError
+    from etholoop.pose.backend import TrainParams
+    from etholoop.pose.train import train_pose
+    from etholoop.project import Project
+
+    if task != "pose":
+        raise ConfigError(f"--task {task}: only 'pose' can be trained so far")
+    if weights is not None and not weights.is_file():
+        raise ConfigError(f"{weights}: no such weights file")
+    params = TrainParams(
+        model=model,
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        weights=weights,
+        device=device,
+        seed=seed,
+    )
+    with Project.open(project_path) as project, _progress() as report:
+        result = train_pose(project, params, report=report)
+    console.print(
+        f"run {result.run_id}: trained on {result.n_train} frames "
+        f"(+{result.n_val} validation) for {len(result.epochs)} epoch(s)"
+    )
+    console.print(f"  weights: {result.weights}\n  curves:  {result.curves}")
+
+
+@app.command()
+def predict(
+    project_path: ProjectArg,
+    run: Annotated[
+        int | None, typer.Option(help="Model run id; default: the latest.")
+    ] = None,
+    subset: Annotated[
+        str, typer.Option(help="Frames to predict: predict, reserve, test or all.")
+    ] = "predict",
+) -> None:
+    """Store a pose model's predictions as editable `predicted` instances.
+
+    Frames holding manual labels are never touched; earlier predictions on the
+    others are replaced. Correct them in `etholoop serve`.
+    """
+    from etholoop.errors import ConfigError
+    from etholoop.pose.predict import SUBSETS, predict_frames
+    from etholoop.project import Project
+
+    if subset not in SUBSETS:
+        raise ConfigError(f"--subset {subset}: choose from {list(SUBSETS)}")
+    with Project.open(project_path) as project, _progress() as report:
+        result = predict_frames(project, run_id=run, subset=subset, report=report)
+    console.print(
+        f"run {result.run_id}: {result.n_instances} instance(s) predicted on "
+        f"{result.n_frames} frame(s); {result.n_manual} frame(s) with manual "
+        "labels left alone"
+    )
+
+
+@app.command()
+def evaluate(
+    project_path: ProjectArg,
+    run: Annotated[
+        int | None, typer.Option(help="Model run id; default: the latest.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score a pose model on the test split: mAP, OKS mAP, PCK, RMSE, counts.
+
+    Writes metrics.json and a plot to the run's folder and records the metrics.
+    """
+    from etholoop.pose.evaluate import evaluate_run
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, _progress() as report:
+        result = evaluate_run(project, run_id=run, report=report)
+    metrics = result.metrics.to_dict()
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+        return
+    console.print(f"run {result.run_id} on {metrics['n_frames']} test frame(s):")
+    for key in ("box_map50", "box_map50_95", "oks_map50", "oks_map50_95"):
+        console.print(f"  {key:>14}: {metrics[key]:.3f}")
+    for threshold, value in metrics["pck"].items():
+        console.print(f"  {'PCK@' + threshold:>14}: {value:.3f}")
+    rmse = metrics["rmse"]
+    console.print(f"  {'RMSE px':>14}: " + ("–" if rmse is None else f"{rmse:.1f}"))
+    console.print(
+        f"  {'animals':>14}: {metrics['n_missed']} missed, {metrics['n_extra']} "
+        f"extra, {metrics['n_frames_wrong_count']} frame(s) with a wrong count"
+    )
+    console.print(f"  metrics: {result.metrics_json}\n  plot:    {result.plot}")
+
+
+@app.command()
 def serve(
     project_path: ProjectArg,
     host: Annotated[

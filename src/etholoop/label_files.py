@@ -27,7 +27,14 @@ from etholoop.store import (
     load_instances_by_frame,
 )
 from etholoop.store.models import Frame, InstanceRow, Video
-from etholoop.types import FrameLabels, LabelSet, Source, VideoInfo, VideoRef
+from etholoop.types import (
+    SOURCES,
+    FrameLabels,
+    LabelSet,
+    Source,
+    VideoInfo,
+    VideoRef,
+)
 from etholoop.video import extract_frames, open_video, probe_images, probe_video
 
 
@@ -171,22 +178,76 @@ def _cache_video_frames(
         )
 
 
-def project_label_set(
-    project: Project, *, with_images: bool, report: Reporter = silent
-) -> tuple[LabelSet, dict[tuple[int, int], Path]]:
-    """Every frame with instances as a `LabelSet`, and each frame's image if asked.
+def frame_image_paths(
+    project: Project, frame_ids: Collection[int], *, report: Reporter = silent
+) -> dict[int, Path]:
+    """The image file of each frame, extracting video frames to the cache if needed.
 
-    With `with_images`, frames of video files are extracted to the frame cache
-    (one decode pass per video) so that image-based formats can be written.
+    A frame's stored image is used when it exists; frames of video files without
+    one are decoded in one forward pass per video and cached as PNG.
     """
     with project.store.session() as session:
         rows = session.execute(
-            select(Frame, Video)
+            select(Frame.id, Frame.frame_idx, Frame.image_path, Video)
             .join(Video, Frame.video_id == Video.id)
-            .where(Frame.id.in_(select(InstanceRow.frame_id)))
+            .where(Frame.id.in_(list(frame_ids)))
             .order_by(Video.id, Frame.frame_idx)
         ).all()
-        instances = load_instances_by_frame(session)
+        session.expunge_all()
+    paths: dict[int, Path] = {}
+    missing: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    videos: dict[int, Video] = {}
+    for frame_id, frame_idx, image_path, video in rows:
+        stored = None if image_path is None else project.resolve(image_path)
+        if stored is not None and stored.is_file():
+            paths[frame_id] = stored
+        else:
+            missing[video.id].append((frame_id, frame_idx))
+            videos[video.id] = video
+    for video_id, frames in missing.items():
+        cached = _cache_video_frames(
+            project, videos[video_id], [idx for _, idx in frames], report
+        )
+        paths.update({frame_id: cached[idx] for frame_id, idx in frames})
+    return paths
+
+
+def project_label_set(
+    project: Project,
+    *,
+    with_images: bool,
+    frame_ids: Collection[int] | None = None,
+    sources: Collection[Source] = SOURCES,
+    report: Reporter = silent,
+) -> tuple[LabelSet, dict[tuple[int, int], Path]]:
+    """Frames with instances as a `LabelSet`, and each frame's image if asked.
+
+    With `with_images`, frames of video files are extracted to the frame cache
+    (one decode pass per video) so that image-based formats can be written.
+
+    Args:
+        project: The open project.
+        with_images: Also give (and cache) each frame's image.
+        frame_ids: Only these frames (default: every frame).
+        sources: Only instances from these sources; frames left without any
+            are left out.
+        report: Progress reporter.
+    """
+    with project.store.session() as session:
+        labeled = select(InstanceRow.frame_id).where(InstanceRow.source.in_(sources))
+        query = (
+            select(Frame, Video)
+            .join(Video, Frame.video_id == Video.id)
+            .where(Frame.id.in_(labeled))
+            .order_by(Video.id, Frame.frame_idx)
+        )
+        if frame_ids is not None:
+            query = query.where(Frame.id.in_(frame_ids))
+        rows = session.execute(query).all()
+        instances = {
+            frame_id: [inst for inst in found if inst.source in sources]
+            for frame_id, found in load_instances_by_frame(session).items()
+        }
         by_video: dict[int, list[Frame]] = defaultdict(list)
         videos: dict[int, Video] = {}
         for frame, video in rows:

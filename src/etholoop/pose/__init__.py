@@ -1,0 +1,1 @@
+"""Pose models: dataset export, training, prediction, evaluation."""

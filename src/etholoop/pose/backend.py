@@ -1,0 +1,127 @@
+"""What a pose backend provides: training on a dataset, and a predictor from weights.
+
+Ultralytics YOLO-pose (`pose.yolo`) is the first backend; others (e.g. sleap-nn)
+plug in by registering a `PoseBackend` under a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from attrs import frozen
+from numpy.typing import NDArray
+
+from etholoop.errors import ConfigError
+from etholoop.types import Instance
+
+
+@frozen
+class TrainParams:
+    """How to train a pose model.
+
+    Attributes:
+        model: Architecture name (the backend's config, e.g. "yolo11n-pose").
+        epochs: Passes over the training frames.
+        imgsz: Input size in px (images are letterboxed to it).
+        batch: Images per step.
+        weights: Start from these weights instead of from scratch.
+        seed: Random seed of the backend's training.
+        device: "cpu", a GPU index such as "0", or None for the GPU when present.
+        patience: Stop after this many epochs without improvement.
+        workers: Processes loading training images.
+    """
+
+    model: str = "yolo11n-pose"
+    epochs: int = 50
+    imgsz: int = 640
+    batch: int = 16
+    weights: Path | None = None
+    seed: int = 0
+    device: str | None = None
+    patience: int = 50
+    workers: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, for the model run's record."""
+        return {
+            "model": self.model,
+            "epochs": self.epochs,
+            "imgsz": self.imgsz,
+            "batch": self.batch,
+            "weights": None if self.weights is None else str(self.weights),
+            "seed": self.seed,
+            "device": self.device,
+            "patience": self.patience,
+            "workers": self.workers,
+        }
+
+
+@frozen
+class TrainResult:
+    """What training left: the weights to use and the metrics of every epoch."""
+
+    weights: Path
+    epochs: list[dict[str, float]]
+
+
+MIN_BOX_SCORE = 0.25
+"""Box confidence below which a predicted animal is dropped."""
+
+EpochCallback = Callable[[int], None]
+"""Called with the number of the epoch just finished (1-based)."""
+
+
+class PosePredictor(Protocol):
+    """A trained model that finds animals and their keypoints in images."""
+
+    def predict(
+        self, images: Sequence[NDArray[np.uint8]], *, flip: bool = False
+    ) -> list[list[Instance]]:
+        """Predicted instances per RGB image; `flip` predicts on mirrored images."""
+        ...
+
+
+class PoseBackend(Protocol):
+    """Trains pose models and loads predictors."""
+
+    def train(
+        self,
+        data_yaml: Path,
+        run_dir: Path,
+        params: TrainParams,
+        on_epoch: EpochCallback,
+    ) -> TrainResult:
+        """Train on a YOLO-layout dataset; files go under `run_dir`."""
+        ...
+
+    def load(
+        self,
+        weights: Path,
+        *,
+        imgsz: int,
+        flip_idx: Sequence[int],
+        min_score: float = MIN_BOX_SCORE,
+    ) -> PosePredictor:
+        """A predictor from weights, keeping boxes scored `min_score` or more."""
+        ...
+
+
+BACKENDS: dict[str, Callable[[], PoseBackend]] = {}
+
+
+def get_backend(name: str) -> PoseBackend:
+    """The backend registered as `name`.
+
+    Raises:
+        ConfigError: no backend has that name.
+    """
+    import etholoop.pose.yolo  # noqa: F401  (registers the built-in backend)
+
+    if name not in BACKENDS:
+        raise ConfigError(
+            f"unknown pose backend {name!r}; choose from {sorted(BACKENDS)}"
+        )
+    return BACKENDS[name]()

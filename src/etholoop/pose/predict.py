@@ -1,0 +1,144 @@
+"""`predict_frames`: a pose model's predictions, stored as editable instances."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import numpy as np
+from attrs import frozen
+from PIL import Image
+from sqlalchemy import select
+
+from etholoop.errors import ProjectError
+from etholoop.label_files import frame_image_paths
+from etholoop.pose.backend import MIN_BOX_SCORE, PosePredictor, get_backend
+from etholoop.pose.runs import find_pose_run
+from etholoop.pose.train import run_weights
+from etholoop.progress import Reporter, silent
+from etholoop.project import Project
+from etholoop.store import latest_cycle, load_frame_instances, save_frame_instances
+from etholoop.store.models import Frame, InstanceRow, SplitMember
+from etholoop.types import Instance
+
+Subset = Literal["predict", "reserve", "test", "trainval", "all"]
+SUBSETS: tuple[Subset, ...] = get_args(Subset)
+IMAGES_PER_STEP = 32
+
+
+@frozen
+class PredictReport:
+    """What `predict_frames` did.
+
+    Attributes:
+        run_id: The model run that predicted.
+        n_frames: Frames that got predictions.
+        n_instances: Predicted instances stored.
+        n_manual: Frames passed over because they hold manual labels.
+    """
+
+    run_id: int
+    n_frames: int
+    n_instances: int
+    n_manual: int
+
+
+def load_predictor(
+    project: Project, run_id: int | None, *, min_score: float = MIN_BOX_SCORE
+) -> tuple[int, PosePredictor]:
+    """The predictor of a finished training run (default: the latest)."""
+    with project.store.session() as session:
+        run = find_pose_run(session, run_id, str(project.root))
+        weights = run_weights(project, run)
+        backend, imgsz = run.config["backend"], int(run.config["params"]["imgsz"])
+        found_id = run.id
+    predictor = get_backend(backend).load(
+        weights, imgsz=imgsz, flip_idx=project.skeleton.flip_idx, min_score=min_score
+    )
+    return found_id, predictor
+
+
+def subset_frames(project: Project, subset: Subset) -> list[int]:
+    """Ids of the frames in a split of the latest cycle, or of every frame."""
+    with project.store.session() as session:
+        query = select(Frame.id).order_by(Frame.id)
+        if subset != "all":
+            cycle = latest_cycle(session)
+            if cycle is None:
+                raise ProjectError(
+                    f"{project.root}: no splits yet; run `etholoop split` first"
+                )
+            query = query.join(SplitMember, SplitMember.frame_id == Frame.id).where(
+                SplitMember.cycle_id == cycle.id, SplitMember.split == subset
+            )
+        return list(session.scalars(query))
+
+
+def predict_images(
+    project: Project,
+    predictor: PosePredictor,
+    frame_ids: Sequence[int],
+    *,
+    flip: bool = False,
+    report: Reporter = silent,
+) -> dict[int, list[Instance]]:
+    """Predicted instances of each frame, read from the frame cache in batches."""
+    paths = frame_image_paths(project, frame_ids, report=report)
+    found: dict[int, list[Instance]] = {}
+    with report("Predicting poses", len(frame_ids)) as advance:
+        for start in range(0, len(frame_ids), IMAGES_PER_STEP):
+            batch = frame_ids[start : start + IMAGES_PER_STEP]
+            images = [np.asarray(Image.open(paths[f]).convert("RGB")) for f in batch]
+            found.update(zip(batch, predictor.predict(images, flip=flip), strict=True))
+            advance(len(batch))
+    return found
+
+
+def predict_frames(
+    project: Project,
+    *,
+    run_id: int | None = None,
+    subset: Subset = "predict",
+    min_score: float = MIN_BOX_SCORE,
+    report: Reporter = silent,
+) -> PredictReport:
+    """Predict poses on a subset of frames and store them as `predicted` instances.
+
+    Frames holding any manual instance are left alone (a prediction never
+    replaces or joins a human label); earlier predictions on the other frames
+    are replaced, each frame in one transaction.
+
+    Animals scored below `min_score` are dropped.
+
+    Raises:
+        ProjectError: no finished training run (or not `run_id`), or no splits.
+    """
+    found_id, predictor = load_predictor(project, run_id, min_score=min_score)
+    frame_ids = subset_frames(project, subset)
+    with project.store.session() as session:
+        manual = set(
+            session.scalars(
+                select(InstanceRow.frame_id).where(InstanceRow.source == "manual")
+            )
+        )
+    todo = [f for f in frame_ids if f not in manual]
+    predictions = predict_images(project, predictor, todo, report=report)
+    author = f"pose-run-{found_id}"
+    n_instances = n_labeled_meanwhile = 0
+    for frame_id, instances in predictions.items():
+        with project.store.session() as session:
+            stored = load_frame_instances(session, frame_id)
+            if any(inst.source == "manual" for inst in stored):
+                n_labeled_meanwhile += 1  # an annotator got there first
+                continue
+            save_frame_instances(
+                session,
+                frame_id=frame_id,
+                instances=instances,
+                base_versions={i.id: i.version for i in stored if i.id and i.version},
+                author=author,
+            )
+        n_instances += len(instances)
+    return PredictReport(
+        found_id, len(predictions), n_instances, len(frame_ids) - len(todo)
+    )

@@ -1,0 +1,109 @@
+"""`train_pose`: train a pose model on the project's labels and record the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from etholoop.pose.backend import TrainParams, get_backend
+from etholoop.pose.dataset import write_pose_dataset
+from etholoop.pose.plots import plot_training_curves
+from etholoop.pose.runs import POSE_TRAIN, finish_run, start_run
+from etholoop.progress import Reporter, silent
+from etholoop.project import Project
+from etholoop.store import latest_cycle
+from etholoop.store.models import ModelRun
+
+
+@frozen
+class TrainReport:
+    """What `train_pose` did.
+
+    Attributes:
+        run_id: The model run's id in the store.
+        run_dir: Its folder (dataset, backend output, plots).
+        weights: The weights to predict with.
+        n_train: Training frames.
+        n_val: Validation frames (0: training frames validated).
+        epochs: Metrics of every epoch, as the backend names them.
+        curves: The training-curve plot.
+    """
+
+    run_id: int
+    run_dir: Path
+    weights: Path
+    n_train: int
+    n_val: int
+    epochs: list[dict[str, float]]
+    curves: Path
+
+
+def train_pose(
+    project: Project,
+    params: TrainParams,
+    *,
+    backend: str = "yolo",
+    report: Reporter = silent,
+) -> TrainReport:
+    """Train a pose model on the latest cycle's labeled train+val frames.
+
+    The run is recorded in the store before training starts (status "running")
+    with its settings and the exact labels used (frame ids, splits, instance
+    versions), and finished as "done" with per-epoch metrics and the weights
+    path, or "failed" with the error.
+
+    Raises:
+        ProjectError: no splits or no labeled train+val frames.
+        ConfigError: an unknown backend.
+    """
+    trainer = get_backend(backend)
+    with project.store.session() as session:
+        cycle = latest_cycle(session)
+        run = start_run(
+            session,
+            stage=POSE_TRAIN,
+            config={"backend": backend, "params": params.to_dict()},
+            cycle_id=None if cycle is None else cycle.id,
+        )
+        run_id = run.id
+        run_dir = project.runs_dir / "pose" / f"{run_id:04d}"
+        run.run_dir = project.relative(run_dir)
+    try:
+        snapshot = write_pose_dataset(project, run_dir / "dataset", report=report)
+        with report(f"Training pose model (run {run_id})", params.epochs) as advance:
+            result = trainer.train(
+                snapshot.data_yaml, run_dir, params, lambda epoch: advance(1)
+            )
+        curves = plot_training_curves(result.epochs, run_dir / "training-curves.png")
+    except BaseException as error:
+        with project.store.session() as session:
+            finish_run(session, run_id, status="failed", metrics={"error": str(error)})
+        raise
+    record: dict[str, Any] = {
+        "weights": project.relative(result.weights),
+        "data": {"cycle_id": snapshot.cycle_id, "frames": snapshot.frames},
+    }
+    with project.store.session() as session:
+        finish_run(
+            session,
+            run_id,
+            status="done",
+            metrics={"epochs": result.epochs},
+            config=record,
+        )
+    return TrainReport(
+        run_id=run_id,
+        run_dir=run_dir,
+        weights=result.weights,
+        n_train=snapshot.n_train,
+        n_val=snapshot.n_val,
+        epochs=result.epochs,
+        curves=curves,
+    )
+
+
+def run_weights(project: Project, run: ModelRun) -> Path:
+    """The weights file a finished training run left."""
+    return project.resolve(str(run.config["weights"]))

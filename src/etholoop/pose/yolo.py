@@ -1,0 +1,178 @@
+"""The Ultralytics YOLO-pose backend: one network finds boxes and keypoints.
+
+Models are built from their architecture yaml (nothing is downloaded) or loaded
+from a weights file; `yolo_env.load_ultralytics` keeps Ultralytics offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from etholoop.pose.backend import (
+    BACKENDS,
+    MIN_BOX_SCORE,
+    EpochCallback,
+    PosePredictor,
+    TrainParams,
+    TrainResult,
+)
+from etholoop.pose.yolo_env import load_ultralytics
+from etholoop.types import VISIBLE, Instance
+
+CONFIDENT_KEYPOINT = 0.5
+"""Keypoint confidence from which a predicted keypoint is marked visible (2), else 1."""
+PREDICT_BATCH = 8
+
+
+def _device(requested: str | None) -> str:
+    import torch
+
+    if requested is not None:
+        return requested
+    return "0" if torch.cuda.is_available() else "cpu"
+
+
+def _epoch_rows(results_csv: Path) -> list[dict[str, float]]:
+    """Ultralytics' per-epoch results as records with plain names."""
+    if not results_csv.is_file():
+        return []
+    table = pd.read_csv(results_csv)
+    table.columns = [c.strip() for c in table.columns]
+    return [{k: float(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+class YoloBackend:
+    """Trains Ultralytics YOLO-pose models and loads them for prediction."""
+
+    def train(
+        self,
+        data_yaml: Path,
+        run_dir: Path,
+        params: TrainParams,
+        on_epoch: EpochCallback,
+    ) -> TrainResult:
+        """Train on `data_yaml`; Ultralytics writes under `run_dir/train`."""
+        ultralytics = load_ultralytics()
+        source = str(params.weights) if params.weights else f"{params.model}.yaml"
+        model = ultralytics.YOLO(source, task="pose")
+
+        def epoch_done(trainer: Any) -> None:
+            on_epoch(int(trainer.epoch) + 1)
+
+        model.add_callback("on_fit_epoch_end", epoch_done)
+        model.train(
+            data=str(data_yaml),
+            epochs=params.epochs,
+            imgsz=params.imgsz,
+            batch=params.batch,
+            device=_device(params.device),
+            project=str(run_dir.resolve()),
+            name="train",
+            exist_ok=True,
+            workers=params.workers,
+            seed=params.seed,
+            deterministic=True,
+            patience=params.patience,
+            amp=False,
+            plots=False,
+            verbose=False,
+        )
+        save_dir = Path(model.trainer.save_dir)
+        best = save_dir / "weights" / "best.pt"
+        weights = best if best.is_file() else save_dir / "weights" / "last.pt"
+        return TrainResult(weights, _epoch_rows(save_dir / "results.csv"))
+
+    def load(
+        self,
+        weights: Path,
+        *,
+        imgsz: int,
+        flip_idx: Sequence[int],
+        min_score: float = MIN_BOX_SCORE,
+    ) -> PosePredictor:
+        """A predictor for the weights, at the image size it was trained at."""
+        return YoloPredictor(
+            weights, imgsz=imgsz, flip_idx=flip_idx, min_score=min_score
+        )
+
+
+class YoloPredictor:
+    """Runs a YOLO-pose model on RGB images and returns `Instance`s."""
+
+    def __init__(
+        self,
+        weights: Path,
+        *,
+        imgsz: int,
+        flip_idx: Sequence[int],
+        min_score: float = MIN_BOX_SCORE,
+    ) -> None:
+        ultralytics = load_ultralytics()
+        self.model = ultralytics.YOLO(str(weights), task="pose")
+        self.imgsz = imgsz
+        self.flip_idx = list(flip_idx)
+        self.min_score = min_score
+
+    def predict(
+        self, images: Sequence[NDArray[np.uint8]], *, flip: bool = False
+    ) -> list[list[Instance]]:
+        """Predicted instances per RGB image.
+
+        With `flip`, each image is mirrored left-right before prediction and the
+        results are mapped back (keypoints swapped by `flip_idx`), for test-time
+        augmentation.
+        """
+        bgr = [
+            np.ascontiguousarray((img[:, ::-1] if flip else img)[..., ::-1])
+            for img in images
+        ]
+        found = []
+        for start in range(0, len(bgr), PREDICT_BATCH):
+            results = self.model.predict(
+                bgr[start : start + PREDICT_BATCH],
+                imgsz=self.imgsz,
+                conf=self.min_score,
+                verbose=False,
+            )
+            for image, result in zip(
+                images[start : start + PREDICT_BATCH], results, strict=True
+            ):
+                found.append(self._instances(result, image.shape[1], flip))
+        return found
+
+    def _instances(self, result: Any, width: int, flip: bool) -> list[Instance]:
+        boxes = result.boxes.xyxy.cpu().numpy().astype(np.float64)
+        scores = result.boxes.conf.cpu().numpy().astype(np.float64)
+        xy = result.keypoints.xy.cpu().numpy().astype(np.float64)
+        conf = result.keypoints.conf
+        kscores = (
+            np.ones(xy.shape[:2]) if conf is None else conf.cpu().numpy().astype(float)
+        )
+        if flip:
+            boxes = np.stack(
+                [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]],
+                axis=1,
+            )
+            xy = xy[:, self.flip_idx]
+            xy[..., 0] = width - xy[..., 0]
+            kscores = kscores[:, self.flip_idx]
+        return [
+            Instance(
+                keypoints=xy[i],
+                visibility=np.where(kscores[i] >= CONFIDENT_KEYPOINT, VISIBLE, 1),
+                box=boxes[i],
+                box_score=float(scores[i]),
+                keypoint_scores=kscores[i],
+                source="predicted",
+            )
+            for i in range(len(boxes))
+        ]
+
+
+BACKENDS["yolo"] = YoloBackend

@@ -1,0 +1,165 @@
+"""Import → split → train → predict → evaluate on the real DeepLabCut mouse data.
+
+A tiny YOLO-pose model is trained for one epoch at 128 px on the CPU, under a
+guard that refuses (and records) every network connection and name lookup, so
+the test proves training and prediction work offline.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from etholoop.config import ProjectConfig, SkeletonConfig
+from etholoop.errors import ProjectError
+from etholoop.ingest import add_videos
+from etholoop.label_files import import_labels
+from etholoop.pose.backend import TrainParams
+from etholoop.pose.evaluate import evaluate_run
+from etholoop.pose.predict import predict_frames
+from etholoop.pose.train import TrainReport, train_pose
+from etholoop.project import Project
+from etholoop.sampling import sample_frames, split_frames
+from etholoop.store import load_instances_by_frame
+from etholoop.store.models import InstanceRow, ModelRun, SplitMember
+
+DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
+MOUSE = SkeletonConfig(
+    keypoints=["nose", "earL", "earR", "tailB"],
+    edges=[("nose", "earL"), ("nose", "earR"), ("nose", "tailB")],
+    symmetry=[("earL", "earR")],
+)
+TINY = TrainParams(epochs=1, imgsz=128, batch=16, workers=0)
+
+
+class NetworkGuard:
+    """Refuses internet connections and name lookups, remembering each attempt."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.attempts: list[str] = []
+        real_connect = socket.socket.connect
+
+        def connect(sock: socket.socket, address: Any) -> None:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                self.attempts.append(f"connect {address}")
+                raise OSError("network access is not allowed in this test")
+            real_connect(sock, address)
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            self.attempts.append(f"lookup {host}")
+            raise socket.gaierror("name lookups are not allowed in this test")
+
+        monkeypatch.setattr(socket.socket, "connect", connect)
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(scope="module")
+def trained(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> Iterator[tuple[Project, TrainReport, list[str]]]:
+    """A project of the DLC mouse frames plus 6 unlabeled video frames, trained once."""
+    data = shared_data / "dlc_openfield_mouse"
+    root = tmp_path_factory.mktemp("pose") / "mouse"
+    project = Project.create(
+        root, ProjectConfig(name="mouse", animals=1, skeleton=MOUSE)
+    )
+    import_labels(
+        project,
+        data / "labeled-data/m4s1/CollectedData_Pranav.csv",
+        keypoint_map=DLC_MAP,
+    )
+    add_videos(project, [data / "videos/m3v1mp4.mp4"])
+    sample_frames(project, n=6, strategy="uniform")
+    split_frames(project, test=0.2, n_trainval=60, n_predict=30, seed=0)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        guard = NetworkGuard(monkeypatch)
+        report = train_pose(project, TINY)
+        predict_frames(project, subset="all", min_score=0.0)
+    yield project, report, guard.attempts
+    project.close()
+
+
+def test_training_and_prediction_make_no_network_connection(trained):
+    *_, attempts = trained
+    assert attempts == []
+
+
+def test_training_is_recorded_with_its_data_and_curves(trained):
+    project, report, _ = trained
+    assert report.weights.is_file() and report.curves.is_file()
+    with project.store.session() as session:
+        labeled = set(
+            session.scalars(
+                select(SplitMember.frame_id)
+                .join(InstanceRow, InstanceRow.frame_id == SplitMember.frame_id)
+                .where(SplitMember.split == "trainval", InstanceRow.source == "manual")
+            )
+        )
+        run = session.get(ModelRun, report.run_id)
+        assert run.status == "done" and run.stage == "pose-train"
+        assert run.config["params"]["imgsz"] == 128
+        frames = run.config["data"]["frames"]
+    assert {f["frame_id"] for f in frames} == labeled  # unlabeled frames left out
+    assert report.n_train + report.n_val == len(labeled) > 40
+    assert len(report.epochs) == 1 and {f["split"] for f in frames} == {"train", "val"}
+    assert all(len(f["versions"]) == 1 for f in frames)
+    assert "metrics/mAP50(P)" in report.epochs[0]
+
+
+def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained):
+    project, report, _ = trained
+    with project.store.session() as session:
+        by_frame = load_instances_by_frame(session)
+    manual = {f: i for f, i in by_frame.items() if i[0].source == "manual"}
+    predicted = {f: i for f, i in by_frame.items() if i[0].source == "predicted"}
+    assert len(manual) == 116 and len(predicted) == 6  # the sampled video frames
+    assert all(len(found) == 1 for found in manual.values())
+    assert all(i.version == 1 for found in manual.values() for i in found)
+    assert all(
+        i.author == f"pose-run-{report.run_id}" for p in predicted.values() for i in p
+    )
+    again = predict_frames(project, subset="all", min_score=0.0)
+    assert (again.n_frames, again.n_manual) == (6, 116)
+    with project.store.session() as session:
+        after = load_instances_by_frame(session)
+    assert sum(len(i) for f, i in after.items() if f in predicted) == again.n_instances
+
+
+def test_evaluation_writes_metrics_on_the_test_split(trained):
+    project, report, _ = trained
+    result = evaluate_run(project)
+    saved = json.loads(result.metrics_json.read_text())
+    with project.store.session() as session:
+        n_test = len(
+            set(
+                session.scalars(
+                    select(SplitMember.frame_id)
+                    .join(InstanceRow, InstanceRow.frame_id == SplitMember.frame_id)
+                    .where(SplitMember.split == "test", InstanceRow.source == "manual")
+                )
+            )
+        )
+    assert saved["n_frames"] == saved["n_truth"] == n_test > 20
+    assert 0 <= saved["box_map50"] <= 1 and 0 <= saved["pck"]["0.1"] <= 1
+    assert result.plot.is_file()
+    with project.store.session() as session:
+        run = session.get(ModelRun, report.run_id)
+        assert run.metrics["test"]["n_truth"] == n_test and "epochs" in run.metrics
+
+
+def test_training_without_labels_says_what_to_do(tmp_path):
+    project = Project.create(
+        tmp_path / "empty", ProjectConfig(name="e", animals=1, skeleton=MOUSE)
+    )
+    with pytest.raises(ProjectError, match="run `etholoop split` first"):
+        train_pose(project, TINY)
+    with project.store.session() as session:
+        run = session.scalars(select(ModelRun)).one()
+        assert run.status == "failed" and "split" in run.metrics["error"]
+    project.close()
