@@ -84,3 +84,19 @@ def test_info_lists_versions() -> None:
 def test_help_says_where_outputs_go() -> None:
     code, out = _run("preprocess", "--help")
     assert code == 0 and "PROJECT/videos" in out
+
+
+def test_model_commands_explain_what_is_missing(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert "run `etholoop split` first" in _error_line(["train", str(proj)])
+    assert "train one with `etholoop train`" in _error_line(["predict", str(proj)])
+    assert "train one with `etholoop train`" in _error_line(["evaluate", str(proj)])
+    assert "run `etholoop split` first" in _error_line(["cycle", str(proj)])
+    assert "--subset everything" in _error_line(
+        ["predict", str(proj), "--subset", "everything"]
+    )
+    assert "no such weights file" in _error_line(
+        ["train", str(proj), "--weights", str(tmp_path / "none.pt")]
+    )
+    assert "--host 0.0.0.0" in _error_line(["serve", str(proj), "--host", "0.0.0.0"])

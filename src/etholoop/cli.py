@@ -497,6 +497,35 @@ def _print_status(summary: dict[str, Any]) -> None:
         f"  cycles: {len(cycles)}"
         + (f" (latest {cycles[-1]['index']})" if cycles else "")
     )
+    if any(c["runs"] or c["settings"] for c in cycles):
+        _print_cycles(cycles)
+
+
+def _print_cycles(cycles: list[dict[str, Any]]) -> None:
+    table = Table(title="Cycles and their models (test split)")
+    for column in (
+        "cycle",
+        "chosen by",
+        "run",
+        "status",
+        "PCK@0.1",
+        "OKS mAP",
+        "RMSE px",
+    ):
+        table.add_column(column)
+    for c in cycles:
+        chosen = (c["settings"] or {}).get("strategy", "split")
+        for run in c["runs"] or [None]:
+            test = (run or {}).get("test") or {}
+            cells = [test.get("pck@0.1"), test.get("oks_map50_95"), test.get("rmse")]
+            table.add_row(
+                str(c["index"]),
+                chosen,
+                "-" if run is None else str(run["id"]),
+                "-" if run is None else run["status"],
+                *("-" if v is None else f"{v:.3f}" for v in cells),
+            )
+    console.print(table)
 
 
 def _print_pool(pool: dict[str, dict[str, int]]) -> None:
@@ -704,6 +733,51 @@ def evaluate(
         f"extra, {metrics['n_frames_wrong_count']} frame(s) with a wrong count"
     )
     console.print(f"  metrics: {result.metrics_json}\n  plot:    {result.plot}")
+
+
+@app.command()
+def cycle(
+    project_path: ProjectArg,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="stratified, uniform, diverse, uncertainty (least sure frames) "
+            "or hybrid (least sure frames of every stratum)."
+        ),
+    ] = "stratified",
+    n: Annotated[int, typer.Option(help="Frames in the next prediction subset.")] = 50,
+    run: Annotated[
+        int | None, typer.Option(help="Model run that ranks frames; default latest.")
+    ] = None,
+    val_fraction: Annotated[
+        float, typer.Option(help="Share of new train+val frames for validation.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Start the next active-learning cycle.
+
+    Corrected prediction frames (all predictions confirmed or fixed) join
+    train+val; the next frames to predict and correct are drawn from the reserve.
+    """
+    from etholoop.cycle import advance_cycle
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, _progress() as report:
+        result = advance_cycle(
+            project,
+            strategy=strategy,
+            n=n,
+            run_id=run,
+            val_fraction=val_fraction,
+            seed=seed,
+            report=report,
+        )
+    console.print(
+        f"cycle {result.cycle}: {result.n_corrected} corrected frame(s) joined "
+        f"train+val, {result.n_returned} returned to the reserve, {result.n_chosen} "
+        f"chosen to predict by {result.strategy}"
+    )
+    console.print("  " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
 
 
 @app.command()

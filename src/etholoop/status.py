@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
 
 from etholoop.project import Project
-from etholoop.store.models import Cycle, Frame, InstanceRow, SplitMember, Video
+from etholoop.store.models import (
+    Cycle,
+    Frame,
+    InstanceRow,
+    ModelRun,
+    SplitMember,
+    Video,
+)
 from etholoop.types import SOURCES, SPLITS
 
 UNASSIGNED = "unassigned"
@@ -24,6 +32,7 @@ def project_status(project: Project) -> dict[str, Any]:
     with project.store.session() as session:
         videos = list(session.scalars(select(Video).order_by(Video.id)))
         cycles = list(session.scalars(select(Cycle).order_by(Cycle.index)))
+        runs = list(session.scalars(select(ModelRun).order_by(ModelRun.id)))
         latest = cycles[-1].id if cycles else None
         split_of = (
             select(SplitMember.frame_id, SplitMember.split, SplitMember.stratum)
@@ -96,7 +105,23 @@ def project_status(project: Project) -> dict[str, Any]:
                 "index": c.index,
                 "status": c.status,
                 "created_at": c.created_at.isoformat(),
+                "settings": json.loads(c.notes) if c.notes else None,
+                "runs": [_run_summary(r) for r in runs if r.cycle_id == c.id],
             }
             for c in cycles
         ],
+    }
+
+
+def _run_summary(run: ModelRun) -> dict[str, Any]:
+    """A model run's id, status and headline test metrics, if evaluated."""
+    test = (run.metrics or {}).get("test") or {}
+    return {
+        "id": run.id,
+        "stage": run.stage,
+        "status": run.status,
+        "test": {key: test.get(key) for key in ("oks_map50_95", "box_map50", "rmse")}
+        | {"pck@0.1": (test.get("pck") or {}).get("0.1")}
+        if test
+        else None,
     }

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from etholoop.config import ProjectConfig, SkeletonConfig
+from etholoop.cycle import advance_cycle
 from etholoop.errors import ProjectError
 from etholoop.ingest import add_videos
 from etholoop.label_files import import_labels
@@ -26,6 +27,7 @@ from etholoop.pose.predict import predict_frames
 from etholoop.pose.train import TrainReport, train_pose
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
+from etholoop.status import project_status
 from etholoop.store import load_instances_by_frame
 from etholoop.store.models import InstanceRow, ModelRun, SplitMember
 
@@ -163,3 +165,13 @@ def test_training_without_labels_says_what_to_do(tmp_path):
         run = session.scalars(select(ModelRun)).one()
         assert run.status == "failed" and "split" in run.metrics["error"]
     project.close()
+
+
+def test_a_cycle_ranks_the_reserve_by_model_uncertainty(trained):
+    project, report, _ = trained
+    result = advance_cycle(project, strategy="hybrid", n=3, run_id=report.run_id)
+    assert result.n_chosen == 3 and result.cycle == 1
+    summary = project_status(project)
+    latest = summary["cycles"][-1]
+    assert latest["settings"]["strategy"] == "hybrid"
+    assert summary["cycles"][0]["runs"][0]["id"] == report.run_id

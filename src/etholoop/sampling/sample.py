@@ -123,6 +123,11 @@ def sample_frames(
             videos, or fewer frames than `n`.
     """
     chosen_strategy = get_strategy(strategy)
+    if chosen_strategy.needs_scores:
+        raise SamplingError(
+            f"--strategy {strategy} ranks frames by a model's predictions; "
+            "use it with `etholoop cycle` once a model is trained"
+        )
     factors = _check_factors(strata)
     if n < 1 or n_time_bins < 1:
         raise SamplingError(f"{project.root}: --n and --time-bins must be at least 1")

@@ -27,22 +27,23 @@ Strategy = Callable[[Candidates, int, np.random.Generator], NDArray[np.int64]]
 
 @frozen
 class RegisteredStrategy:
-    """A strategy and whether it needs `Candidates.embeddings`."""
+    """A strategy and whether it needs `Candidates.embeddings` or `.scores`."""
 
     select: Strategy
     needs_embeddings: bool
+    needs_scores: bool = False
 
 
 STRATEGIES: dict[str, RegisteredStrategy] = {}
 
 
 def register_strategy(
-    name: str, *, needs_embeddings: bool = False
+    name: str, *, needs_embeddings: bool = False, needs_scores: bool = False
 ) -> Callable[[Strategy], Strategy]:
     """Register a strategy under `name` (a decorator)."""
 
     def register(select: Strategy) -> Strategy:
-        STRATEGIES[name] = RegisteredStrategy(select, needs_embeddings)
+        STRATEGIES[name] = RegisteredStrategy(select, needs_embeddings, needs_scores)
         return select
 
     return register
@@ -254,3 +255,48 @@ def select_diverse(
             return np.sort(np.concatenate([np.zeros(0, np.int64), *picks]))
         for i in short:
             capacity[i] = len(picks[i])
+
+
+def _top_scores(
+    candidates: Candidates, members: NDArray[np.int64], k: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """The `k` members with the highest scores, ties broken at random."""
+    assert candidates.scores is not None
+    scores = candidates.scores[members]
+    order = np.lexsort((rng.random(len(members)), -scores))
+    return members[order[:k]]
+
+
+def _require_scores(candidates: Candidates, name: str) -> None:
+    if candidates.scores is None:
+        raise ValueError(f"select_{name} needs Candidates.scores")
+
+
+@register_strategy("uncertainty", needs_scores=True)
+def select_uncertainty(
+    candidates: Candidates, n: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """The frames the model is least sure of: the `n` highest scores overall."""
+    _require_scores(candidates, "uncertainty")
+    everyone = np.arange(len(candidates), dtype=np.int64)
+    return np.sort(_top_scores(candidates, everyone, n, rng))
+
+
+@register_strategy("hybrid", needs_scores=True)
+def select_hybrid(
+    candidates: Candidates, n: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """Uncertainty spread over strata: each stratum's highest scores.
+
+    Strata get an equal share, so hard frames come from every video, condition
+    and time bin rather than from one difficult stretch.
+    """
+    _require_scores(candidates, "hybrid")
+    keys = candidates.stratum_ids
+    counts = allocate_equal(_sizes(candidates, keys), n, rng)
+    return _by_group(
+        candidates,
+        keys,
+        counts,
+        lambda members, k: _top_scores(candidates, members, k, rng),
+    )
