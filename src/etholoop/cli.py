@@ -741,11 +741,16 @@ def cycle(
     strategy: Annotated[
         str,
         typer.Option(
-            help="stratified, uniform, diverse, uncertainty (least sure frames) "
-            "or hybrid (least sure frames of every stratum)."
+            help="stratified, uniform, random, diverse, uncertainty (least sure "
+            "frames) or hybrid (least sure frames of every stratum)."
         ),
     ] = "stratified",
-    n: Annotated[int, typer.Option(help="Frames in the next prediction subset.")] = 50,
+    n: Annotated[
+        int,
+        typer.Option(
+            help="Frames in the next prediction subset (0: only move corrections)."
+        ),
+    ] = 50,
     run: Annotated[
         int | None, typer.Option(help="Model run that ranks frames; default latest.")
     ] = None,

@@ -146,7 +146,8 @@ def advance_cycle(
         project: The open project.
         strategy: A registered sampling strategy; "uncertainty" and "hybrid"
             use the pose model of `run_id` (default: the latest).
-        n: Frames in the new prediction subset.
+        n: Frames in the new prediction subset; 0 only moves corrected
+            frames to train+val (to train on them before choosing more).
         run_id: The model run whose predictions rank the reserve.
         val_fraction: Share of the newly added train+val frames kept for
             validation.
@@ -171,6 +172,8 @@ def advance_cycle(
         )
     rng = np.random.default_rng(seed)
     candidates, frame_ids = _candidates(project, pool.reserve)
+    if n == 0:
+        chosen_strategy = get_strategy("stratified")  # chooses nothing, needs nothing
     if chosen_strategy.needs_scores:
         candidates = evolve(
             candidates, scores=_uncertainty(project, run_id, frame_ids, report)

@@ -116,3 +116,12 @@ def test_bad_requests_change_nothing(looped, kwargs, error, message):
 def test_sampling_refuses_model_based_strategies(looped):
     with pytest.raises(SamplingError, match="use it with `etholoop cycle`"):
         sample_frames(looped, n=5, strategy="uncertainty")
+
+
+def test_n_zero_only_moves_corrections(looped):
+    predict = sorted(f for f, (s, _) in _splits(looped).items() if s == "predict")
+    _label(looped, predict[0])
+    report = advance_cycle(looped, strategy="uncertainty", n=0)  # needs no model
+    after = _splits(looped)
+    assert report.n_chosen == 0 and after[predict[0]][0] == "trainval"
+    assert not any(s == "predict" for s, _ in after.values())

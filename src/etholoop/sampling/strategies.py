@@ -159,6 +159,14 @@ def select_uniform(
     )
 
 
+@register_strategy("random")
+def select_random(
+    candidates: Candidates, n: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """`n` frames drawn at random, the baseline other strategies must beat."""
+    return np.sort(rng.choice(len(candidates), size=n, replace=False)).astype(np.int64)
+
+
 @register_strategy("stratified")
 def select_stratified(
     candidates: Candidates, n: int, rng: np.random.Generator

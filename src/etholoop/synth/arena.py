@@ -23,7 +23,7 @@ from etholoop.synth.motion import (
     find_contacts,
     simulate,
 )
-from etholoop.synth.render import NOISE_BANK, NOISE_PAD, Renderer, make_renderer
+from etholoop.synth.render import NOISE_BANK, Renderer, make_renderer
 from etholoop.types import (
     Ethogram,
     FrameLabels,
@@ -85,7 +85,7 @@ class DrawnMice:
     Attributes:
         spec: Frame size, color mode, keypoints and body length.
         renderer: The background, noise bank and texture frames are drawn with.
-        noise: Bank entry and offsets of each frame's noise, shape (frames, 3).
+        noise: Bank entry of each frame's noise, shape (frames,).
     """
 
     spec: ArenaSpec
@@ -94,13 +94,25 @@ class DrawnMice:
 
     def paint(self, motion: Motion, start: int, stop: int) -> Iterator[U8]:
         """Draw frames `start` to `stop` - 1 of `motion`, in order."""
+        for frame in self._draw(motion, start, stop, i420=False):
+            yield frame[..., 0] if self.spec.gray else frame
+
+    def paint_i420(self, motion: Motion, start: int, stop: int) -> Iterator[U8]:
+        """The frames of `paint` as `to_i420` converts them, converting less.
+
+        Only the regions where animals were drawn are converted; the rest of
+        each frame is copied from a converted background.
+        """
+        return self._draw(motion, start, stop, i420=True)
+
+    def _draw(
+        self, motion: Motion, start: int, stop: int, *, i420: bool
+    ) -> Iterator[U8]:
         posture = motion.posture[start:stop]
         body = make_body(posture, self.spec.body_length, floor_rect(self.spec))
         order = np.argsort(posture.depth, axis=1, kind="stable")
-        for t in range(len(order)):
-            k, dy, dx = self.noise[start + t].tolist()
-            frame = self.renderer.render(body[t], order[t], (k, dy, dx))
-            yield frame[..., 0] if self.spec.gray else frame
+        noise = self.noise[start:stop]
+        return self.renderer.frames(body, order, noise, i420=i420)
 
 
 @frozen(eq=False)
@@ -219,9 +231,7 @@ def make_arena(spec: ArenaSpec | None = None, /, **fields: Any) -> Arena:
         boxes[start:stop] = bounding_boxes(body.ellipses)
 
     renderer = make_renderer(spec, look_rng)
-    noise = look_rng.integers(
-        0, [NOISE_BANK, NOISE_PAD + 1, NOISE_PAD + 1], size=(spec.n_frames, 3)
-    )
+    noise = look_rng.integers(0, NOISE_BANK if spec.noise > 0 else 1, spec.n_frames)
     return assemble_arena(
         spec,
         motion,

@@ -1,15 +1,18 @@
 """Drawing frames: a static arena, textured look-alike mice, shadows, blur and noise.
 
-The background (floor texture, lighting gradient, walls) and a bank of noise
-images are made once; each frame copies the background, draws every mouse inside
-its own small region of interest with anti-aliased polygons and adds a shifted
-slice of the noise bank, so a 640x480 frame with three mice costs about 1.3 ms of
-CPU time.
+The background (floor texture, lighting gradient, walls) is made once, and with it
+a bank of noisy copies: the background as a frame shows it, blurred and with
+sensor noise. Each frame starts from one of these; the mice are drawn on a clean
+canvas inside their own small regions of interest, with anti-aliased polygons,
+and only those regions are blurred, get the same noise and are pasted in. The
+shapes of a whole chunk of frames are laid out at once. A 640x480 frame with three
+mice costs about 1 ms of CPU time.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -37,10 +40,8 @@ TAIL = (122.0, 102.0, 104.0)
 
 SHADE = 155
 """Light left (of 255) under an animal's shadow."""
-NOISE_BANK = 4
-"""Noise images made once; each frame takes a randomly shifted window of one."""
-NOISE_PAD = 32
-"""How much larger than a frame each noise image is, in px per side."""
+NOISE_BANK = 8
+"""Independent noise images made once; each frame takes one at random."""
 SHIFT = 4
 """Fractional bits of the coordinates given to cv2 drawing, for subpixel shapes."""
 ONE = 1 << SHIFT
@@ -48,13 +49,15 @@ ONE = 1 << SHIFT
 
 @frozen(eq=False)
 class Renderer:
-    """Everything needed to draw frames of one arena; `render` draws one.
+    """Everything needed to draw frames of one arena; `frames` draws them.
 
     Attributes:
         background: The empty arena, shape (H, W, C), C = 1 (gray) or 3 (RGB).
-        noise_up: Positive part of the noise bank, shape (B, H + pad, W + pad, C),
-            or None for no noise.
-        noise_down: Negative part of the noise bank, same shape.
+        base: The empty arena as frames show it, blurred and with each noise
+            image of the bank added, shape (B, H, W, C); B = 1 without noise.
+        noise_up: Positive part of each noise image, shape (B, H, W), or None
+            for no noise.
+        noise_down: Negative part of each noise image, same shape.
         fur_up: Fur texture added to the body, centered on the shoulders, shape
             (T, T), T above twice the body length.
         fur_down: Fur texture subtracted from the body, same shape.
@@ -65,6 +68,7 @@ class Renderer:
     """
 
     background: U8
+    base: U8
     noise_up: U8 | None
     noise_down: U8 | None
     fur_up: U8
@@ -73,77 +77,144 @@ class Renderer:
     body_length: float
     blur: float
 
-    def render(
-        self, body: Body, order: NDArray[np.intp], noise: tuple[int, int, int]
-    ) -> U8:
-        """Draw one frame.
+    @property
+    def blur_radius(self) -> int:
+        """How far the blur reaches, in px: its kernel is 2 * radius + 1 wide."""
+        return math.ceil(3 * self.blur) if self.blur > 0 else 0
+
+    def frames(
+        self,
+        body: Body,
+        order: NDArray[np.intp],
+        noise: NDArray[np.int64],
+        *,
+        i420: bool = False,
+    ) -> Iterator[U8]:
+        """Draw frames one at a time.
 
         Args:
-            body: The animals of this frame, arrays with leading shape (animals,).
-            order: Animal indices from bottom to top.
-            noise: Bank entry, vertical and horizontal offset of this frame's noise.
+            body: The animals, arrays with leading shape (frames, animals).
+            order: Animal indices from bottom to top, shape (frames, animals).
+            noise: Bank entry of each frame's noise, shape (frames,).
+            i420: Yield the frames as `to_i420` converts them, but converting only
+                the drawn regions (the video writer's path: a full-frame
+                conversion costs half as much as drawing).
 
-        Returns:
-            The frame, shape (H, W, C), uint8.
+        Yields:
+            Each frame, shape (H, W, C) uint8, or (H * 3 / 2, W) with `i420`; a
+            new array every time.
         """
-        frame = self.background.copy()
-        height, width = frame.shape[:2]
-        layout = _Layout.build(self._shapes(body.ellipses), body.tail, self, frame)
+        layout = _Layout.build(self._shapes(body.ellipses), body.tail, self)
         widths = np.rint(body.tail_width).astype(np.int64).tolist()
-        for i in order.tolist():
-            self._draw_animal(frame, layout, i, widths)
-        if self.blur > 0:
-            blurred = cv2.GaussianBlur(frame, (0, 0), self.blur)
-            frame = np.asarray(blurred, np.uint8).reshape(frame.shape)
-        if self.noise_up is not None and self.noise_down is not None:
-            k, dy, dx = noise
-            window = np.s_[k, dy : dy + height, dx : dx + width]
-            cv2.add(frame, self.noise_up[window], dst=frame)
-            cv2.subtract(frame, self.noise_down[window], dst=frame)
-        return frame
+        canvas = self.background.copy()
+        bases = [to_i420(base) for base in self.base] if i420 else list(self.base)
+        height, width = canvas.shape[:2]
+        banks = noise.tolist()
+        for t in range(len(order)):
+            for i in order[t].tolist():
+                self._draw_animal(canvas, layout, t, i, widths)
+            frame = bases[banks[t]].copy()
+            if i420:
+                y, u, v = _planes(frame, height, width)
+            for y0, y1, x0, x1, pixels in self._regions(
+                canvas, layout.roi[t], banks[t], 2 if i420 else 1
+            ):
+                if i420:
+                    h, w = y1 - y0, x1 - x0
+                    py, pu, pv = _planes(to_i420(pixels), h, w)
+                    y[y0:y1, x0:x1] = py
+                    u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pu
+                    v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pv
+                else:
+                    frame[y0:y1, x0:x1] = pixels
+            for x0, y0, x1, y1 in layout.roi[t].tolist():
+                canvas[y0:y1, x0:x1] = self.background[y0:y1, x0:x1]
+            yield frame
+
+    def _regions(
+        self, canvas: U8, rois: NDArray[np.int64], k: int, align: int
+    ) -> Iterator[tuple[int, int, int, int, U8]]:
+        """The drawn regions of `canvas` as they differ from bank entry `k`.
+
+        Yields y0, y1, x0, x1 and the pixels there: each region of interest grown
+        by the blur's reach and to multiples of `align`, blurred from the canvas,
+        with the noise of entry `k`. Elsewhere the frame equals the entry.
+        """
+        height, width = canvas.shape[:2]
+        r = self.blur_radius
+        for x0, y0, x1, y1 in rois.tolist():
+            if x1 <= x0 or y1 <= y0:
+                continue
+            bx0, by0 = _floor(max(x0 - r, 0), align), _floor(max(y0 - r, 0), align)
+            bx1 = min(-_floor(-(x1 + r), align), width)
+            by1 = min(-_floor(-(y1 + r), align), height)
+            if r:
+                sx0, sy0 = max(bx0 - r, 0), max(by0 - r, 0)
+                source = canvas[sy0 : min(by1 + r, height), sx0 : min(bx1 + r, width)]
+                size = 2 * r + 1
+                blurred = np.asarray(
+                    cv2.GaussianBlur(source, (size, size), self.blur), np.uint8
+                )
+                pixels = blurred.reshape(source.shape)[
+                    by0 - sy0 : by1 - sy0, bx0 - sx0 : bx1 - sx0
+                ].copy()
+            else:
+                pixels = canvas[by0:by1, bx0:bx1].copy()
+            if self.noise_up is not None and self.noise_down is not None:
+                for bank, op in (
+                    (self.noise_up, cv2.add),
+                    (self.noise_down, cv2.subtract),
+                ):
+                    noise = bank[k, by0:by1, bx0:bx1]
+                    if pixels.shape[2] == 3:
+                        noise = np.asarray(
+                            cv2.cvtColor(noise, cv2.COLOR_GRAY2RGB), np.uint8
+                        )
+                    op(pixels, noise.reshape(pixels.shape), dst=pixels)
+            yield by0, by1, bx0, bx1, pixels
 
     def _shapes(self, parts: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The parts plus the lit ridges drawn on them, shape (animals, 10, 5).
+        """The parts plus the lit ridges drawn on them, shape (..., 10, 5).
 
         Order: hip, shoulder, head, earL, earR, then broad ridges on hip, shoulder
         and head, then narrow ridges on hip and shoulder, all offset towards the
         light (top left).
         """
-        broad = parts[:, :3].copy()
+        broad = parts[..., :3, :].copy()
         broad[..., :2] -= 0.03 * self.body_length
         broad[..., 2:4] *= (0.8, 0.55)
-        narrow = broad[:, :2].copy()
+        narrow = broad[..., :2, :].copy()
         narrow[..., 2:4] *= (0.7, 0.5)
-        return np.concatenate([parts, broad, narrow], axis=1)
+        return np.concatenate([parts, broad, narrow], axis=-2)
 
     def _draw_animal(
-        self, frame: U8, layout: _Layout, i: int, tail_widths: list[int]
+        self, frame: U8, layout: _Layout, t: int, i: int, tail_widths: list[int]
     ) -> None:
-        """Draw animal `i` of `layout` and its shadow onto `frame` in place.
+        """Draw animal `i` of frame `t` of `layout` and its shadow onto `frame`.
 
         Shapes are drawn anti-aliased straight onto the frame inside the animal's
         region of interest; the fur texture is added under a mask of the torso.
         """
-        x0, y0, x1, y1 = layout.roi[i].tolist()
+        x0, y0, x1, y1 = layout.roi[t, i].tolist()
         if x1 <= x0 or y1 <= y0:
             return
         roi = frame[y0:y1, x0:x1]
         shape = roi.shape[:2]
         color = self.colors
-        poly = layout.poly[i]
+        poly = layout.poly[t, i]
         aa, fill = cv2.LINE_AA, cv2.LINE_8
 
         # Soft shadow cast towards the bottom right, darkening what lies below.
         shadow = np.full(shape, 255, np.uint8)
         for j in range(3):
-            cv2.fillConvexPoly(shadow, layout.shadow[i, j], SHADE, fill, SHIFT)
+            cv2.fillConvexPoly(shadow, layout.shadow[t, i, j], SHADE, fill, SHIFT)
         k = layout.shadow_blur
         light = cv2.blur(shadow, (k, k))
         if roi.shape[2] == 3:
             light = cv2.cvtColor(light, cv2.COLOR_GRAY2RGB)
         cv2.multiply(roi, light.reshape(roi.shape), dst=roi, scale=1 / 255)
 
-        ends = layout.tail[i].tolist()
+        ends = layout.tail[t, i].tolist()
         for j, w in enumerate(tail_widths):
             cv2.line(roi, ends[j], ends[j + 1], color["tail"], w, aa, SHIFT)
         for j in range(3):
@@ -154,17 +225,17 @@ class Renderer:
             cv2.fillConvexPoly(roi, poly[j], color["fur_light"], aa, SHIFT)
 
         # Fur texture that turns with the shoulders, added inside the torso.
-        bx0, by0, bx1, by1 = layout.torso[i].tolist()
+        bx0, by0, bx1, by1 = layout.torso[t, i].tolist()
         patch = roi[by0:by1, bx0:bx1]
         mask = np.zeros(patch.shape[:2], np.uint8)
         for j in range(3):
-            cv2.fillConvexPoly(mask, layout.torso_poly[i, j], 255, fill, SHIFT)
+            cv2.fillConvexPoly(mask, layout.torso_poly[t, i, j], 255, fill, SHIFT)
         size = (patch.shape[1], patch.shape[0])
         flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
         for tile, op in ((self.fur_up, cv2.add), (self.fur_down, cv2.subtract)):
             fur = cv2.warpAffine(
                 tile,
-                layout.fur_warp[i],
+                layout.fur_warp[t, i],
                 size,
                 flags=flags,
                 borderMode=cv2.BORDER_REFLECT,
@@ -179,19 +250,22 @@ class Renderer:
 
 @frozen(eq=False)
 class _Layout:
-    """Where each animal of one frame is drawn, in integer drawing coordinates.
+    """Where each animal of some frames is drawn, in integer drawing coordinates.
 
     Attributes:
-        roi: Region of interest x0, y0, x1, y1 in px, shape (animals, 4).
+        roi: Region of interest x0, y0, x1, y1 in px, shape (frames, animals, 4).
         poly: Polygons of `Renderer._shapes` relative to the region, with SHIFT
-            fractional bits, shape (animals, 10, V, 2).
-        shadow: Torso polygons moved to where the shadow falls, (animals, 3, V, 2).
+            fractional bits, shape (frames, animals, 10, V, 2).
+        shadow: Torso polygons moved to where the shadow falls, shape (frames,
+            animals, 3, V, 2).
         shadow_blur: Box blur size of the shadow in px.
-        tail: Tail polyline relative to the region, SHIFT bits, (animals, 9, 2).
+        tail: Tail polyline relative to the region, SHIFT bits, shape (frames,
+            animals, 9, 2).
         torso: Box of the torso within the region x0, y0, x1, y1 in px, shape
-            (animals, 4).
-        torso_poly: Torso polygons relative to that box, (animals, 3, V, 2).
-        fur_warp: Affine map from torso-box px to fur-texture px, (animals, 2, 3).
+            (frames, animals, 4).
+        torso_poly: Torso polygons relative to that box, (frames, animals, 3, V, 2).
+        fur_warp: Affine map from torso-box px to fur-texture px, shape (frames,
+            animals, 2, 3).
     """
 
     roi: NDArray[np.int64]
@@ -205,49 +279,49 @@ class _Layout:
 
     @classmethod
     def build(
-        cls,
-        shapes: NDArray[np.float64],
-        tail: NDArray[np.float64],
-        renderer: Renderer,
-        frame: U8,
+        cls, shapes: NDArray[np.float64], tail: NDArray[np.float64], renderer: Renderer
     ) -> _Layout:
-        """Lay out every animal of a frame at once (vectorized over animals)."""
+        """Lay out every animal of every frame at once (vectorized)."""
         length = renderer.body_length
         outlines = _outline(shapes)
-        n = len(shapes)
+        lead = shapes.shape[:-2]
         shadow = np.array([0.05, 0.06]) * length
         blur = 2 * int(0.05 * length) + 1
         pad = max(0.07 * length, shadow.max() + blur) + 2
-        points = np.concatenate([outlines[:, :5].reshape(n, -1, 2), tail], axis=1)
-        height, width = frame.shape[:2]
-        lo = np.maximum(points.min(axis=1) - pad, 0).astype(np.int64)
-        hi = np.minimum(points.max(axis=1) + pad + 1, (width, height)).astype(np.int64)
-        local = outlines - lo[:, None, None]
+        body = outlines[..., :5, :, :].reshape(*lead, -1, 2)
+        points = np.concatenate([body, tail], axis=-2)
+        height, width = renderer.background.shape[:2]
+        lo = np.maximum(points.min(axis=-2) - pad, 0).astype(np.int64)
+        hi = np.minimum(points.max(axis=-2) + pad + 1, (width, height)).astype(np.int64)
+        local = outlines - lo[..., None, None, :]
         poly = np.rint(local * ONE).astype(np.int32)
 
-        torso = local[:, :3].reshape(n, -1, 2)
-        t_lo = np.maximum(torso.min(axis=1), 0).astype(np.int64)
-        t_hi = (torso.max(axis=1) + 2).astype(np.int64)
-        shoulder = outlines[:, 1]
-        axis = shoulder[:, 0] - shoulder[:, shoulder.shape[1] // 2]
-        cos, sin = (axis / np.hypot(axis[:, :1], axis[:, 1:])).T
-        px, py = (lo + t_lo - shoulder.mean(axis=1)).T
+        torso = local[..., :3, :, :].reshape(*lead, -1, 2)
+        t_lo = np.maximum(torso.min(axis=-2), 0).astype(np.int64)
+        t_hi = (torso.max(axis=-2) + 2).astype(np.int64)
+        shoulder = outlines[..., 1, :, :]
+        axis = shoulder[..., 0, :] - shoulder[..., shoulder.shape[-2] // 2, :]
+        axis /= np.hypot(axis[..., :1], axis[..., 1:])
+        cos, sin = axis[..., 0], axis[..., 1]
+        offset = lo + t_lo - shoulder.mean(axis=-2)
+        px, py = offset[..., 0], offset[..., 1]
         mid = renderer.fur_up.shape[0] / 2
         fur_warp = np.stack(
             [
                 np.stack([cos, sin, cos * px + sin * py + mid], axis=-1),
                 np.stack([-sin, cos, -sin * px + cos * py + mid], axis=-1),
             ],
-            axis=1,
+            axis=-2,
         )
         return cls(
-            roi=np.concatenate([lo, hi], axis=1),
+            roi=np.concatenate([lo, hi], axis=-1),
             poly=poly,
-            shadow=poly[:, :3] + np.rint(shadow * ONE).astype(np.int32),
+            shadow=poly[..., :3, :, :] + np.rint(shadow * ONE).astype(np.int32),
             shadow_blur=blur,
-            tail=np.rint((tail - lo[:, None]) * ONE).astype(np.int64),
-            torso=np.concatenate([t_lo, t_hi], axis=1),
-            torso_poly=poly[:, :3] - (t_lo * ONE).astype(np.int32)[:, None, None],
+            tail=np.rint((tail - lo[..., None, :]) * ONE).astype(np.int64),
+            torso=np.concatenate([t_lo, t_hi], axis=-1),
+            torso_poly=poly[..., :3, :, :]
+            - (t_lo * ONE).astype(np.int32)[..., None, None, :],
             fur_warp=fur_warp,
         )
 
@@ -263,6 +337,38 @@ def _outline(ellipses: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([cx + x * cos - y * sin, cy + x * sin + y * cos], axis=-1)
 
 
+_GRAY_TO_LIMITED = np.rint(16 + np.arange(256) * (219 / 255)).astype(np.uint8)
+
+
+def to_i420(pixels: U8) -> U8:
+    """Limited-range BT.601 yuv420p (I420) of a frame, shape (H * 3 / 2, W).
+
+    `pixels` is (H, W, 3) RGB or (H, W) / (H, W, 1) gray, H and W even; gray
+    levels map to luma only.
+    """
+    height, width = pixels.shape[:2]
+    if pixels.ndim == 3 and pixels.shape[2] == 3:
+        return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420), np.uint8)
+    yuv = np.full((height * 3 // 2, width), 128, np.uint8)
+    cv2.LUT(pixels.reshape(height, width), _GRAY_TO_LIMITED, dst=yuv[:height])
+    return yuv
+
+
+def _planes(i420: U8, height: int, width: int) -> tuple[U8, U8, U8]:
+    """Views of the Y, U and V planes of an I420 image of the given size."""
+    flat = i420.reshape(-1)
+    luma, chroma = height * width, (height // 2) * (width // 2)
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + chroma].reshape(height // 2, width // 2),
+        flat[luma + chroma : luma + 2 * chroma].reshape(height // 2, width // 2),
+    )
+
+
+def _floor(value: int, step: int) -> int:
+    return value - value % step
+
+
 def make_renderer(spec: ArenaSpec, rng: np.random.Generator) -> Renderer:
     """Build the background, noise bank and fur texture of an arena.
 
@@ -270,17 +376,22 @@ def make_renderer(spec: ArenaSpec, rng: np.random.Generator) -> Renderer:
         spec: Frame size, color mode, body length, noise and blur.
         rng: Source of the background's and noise's randomness.
     """
-    channels = 1 if spec.gray else 3
-    background = _make_background(spec, rng)
+    background = _to_channels(_make_background(spec, rng), spec.gray)
+    seen = background
+    if spec.blur > 0:
+        size = 2 * math.ceil(3 * spec.blur) + 1
+        blurred = cv2.GaussianBlur(background, (size, size), spec.blur)
+        seen = np.asarray(blurred, np.uint8).reshape(background.shape)
+    base = seen[None]
     noise_up = noise_down = None
     if spec.noise > 0:
         # Brightness noise, the same in every channel, as a camera's image
         # processing leaves it (and cheap to encode: the chroma stays clean).
-        shape = (NOISE_BANK, spec.height + NOISE_PAD, spec.width + NOISE_PAD, 1)
+        shape = (NOISE_BANK, spec.height, spec.width)
         noise = np.rint(rng.standard_normal(shape, dtype=np.float32) * spec.noise)
-        noise = noise.repeat(channels, axis=-1)
         noise_up = np.clip(noise, 0, 255).astype(np.uint8)
         noise_down = np.clip(-noise, 0, 255).astype(np.uint8)
+        base = np.clip(seen + noise[..., None], 0, 255).astype(np.uint8)
     colors = {
         "fur": FUR,
         "fur_mid": FUR_MID,
@@ -293,7 +404,8 @@ def make_renderer(spec: ArenaSpec, rng: np.random.Generator) -> Renderer:
     fur_up = np.clip(fur, 0, 255).astype(np.uint8)
     fur_down = np.clip(-fur, 0, 255).astype(np.uint8)
     return Renderer(
-        background=_to_channels(background, spec.gray),
+        background=background,
+        base=base,
         noise_up=noise_up,
         noise_down=noise_down,
         fur_up=fur_up,
