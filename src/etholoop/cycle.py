@@ -160,9 +160,9 @@ def advance_cycle(
         ProjectError: a model-based strategy without a finished model run.
     """
     chosen_strategy = get_strategy(strategy)
-    if not 0 <= val_fraction < 1 or n < 1:
+    if not 0 <= val_fraction < 1 or n < 0:
         raise SamplingError(
-            f"{project.root}: need --n >= 1 and --val-fraction in [0, 1)"
+            f"{project.root}: need --n >= 0 and --val-fraction in [0, 1)"
         )
     cycle, pool = _pool(project)
     if n > len(pool.reserve):
