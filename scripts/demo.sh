@@ -38,10 +38,20 @@ step "8. Export them as COCO and YOLO datasets"
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/coco/labels.json" --format coco
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/yolo" --format yolo
 
-step "9. Where the project stands"
+step "9. Train a small pose model on the train+val frames (CPU: a few epochs at 320 px)"
+"$ETHOLOOP" train "$PROJECT" --epochs "${DEMO_EPOCHS:-3}" --imgsz 320 --batch 16
+
+step "10. Predict on the frames to correct, then score the model on the test split"
+"$ETHOLOOP" predict "$PROJECT" --subset predict
+"$ETHOLOOP" evaluate "$PROJECT"
+
+step "11. Next cycle: corrected frames join train+val, the least-sure frames are next"
+"$ETHOLOOP" cycle "$PROJECT" --strategy hybrid --n 20
+
+step "12. Where the project stands"
 "$ETHOLOOP" status "$PROJECT"
 
-step "10. Serve the annotation app for a moment and ask it for labeling progress"
+step "13. Serve the annotation app for a moment and ask it for labeling progress"
 PORT=${DEMO_PORT:-8799}
 "$ETHOLOOP" serve "$PROJECT" --port "$PORT" &
 SERVER=$!
@@ -71,6 +81,7 @@ Demo outputs:
   normalized video               $PROJECT/videos/
   cached frame images (sampled)  $PROJECT/frames/
   COCO and YOLO exports          $OUT/exports/
+  pose model run (weights, curves, test metrics) $PROJECT/runs/pose/
 Try: $ETHOLOOP status $PROJECT --json
 Label in your browser: $ETHOLOOP serve $PROJECT --open   (then press H for the shortcuts)
 DONE
