@@ -15,21 +15,18 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import insert
 
+from etholoop.annotate import serve_in_background
 from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.project import Project
 from etholoop.store import add_video, get_or_add_cycle
 from etholoop.store.models import Frame, InstanceRow, SplitMember
 from etholoop.types import VideoInfo
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.annotate.conftest import serve_in_thread  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 
@@ -126,7 +123,7 @@ def main() -> None:
         "sorted by status": {"sort": "status"},
         "progress per split": None,
     }
-    with serve_in_thread(project) as url, httpx.Client(base_url=url) as client:
+    with serve_in_background(project) as url, httpx.Client(base_url=url) as client:
         for name, params in queries.items():
             path = "/api/progress" if params is None else "/api/frames"
             times = []

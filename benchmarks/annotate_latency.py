@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from etholoop.annotate import create_app
+from etholoop.annotate import serve_in_background
 from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.ingest import add_videos
 from etholoop.label_files import import_labels
@@ -76,33 +71,6 @@ def build_project(root: Path) -> Project:
         f"{report.n_frames} labeled frames, {report.n_instances} instances"
     )
     return project
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(project: Project) -> Iterator[str]:
-    """The app under uvicorn on 127.0.0.1 in a thread; yields the base URL."""
-    config = uvicorn.Config(
-        create_app(project), host="127.0.0.1", port=_free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def measure(url: str, presses: int, pause_ms: float) -> list[float]:
@@ -163,7 +131,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f}")
     project = build_project(OUTPUT)
     try:
-        with serve(project) as url:
+        with serve_in_background(project) as url:
             latencies = measure(url, args.presses, args.pause_ms)
     finally:
         project.close()

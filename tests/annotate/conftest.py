@@ -8,19 +8,14 @@ instance. `live_server` serves it and returns the base URL.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from etholoop.annotate import create_app
+from etholoop.annotate import serve_in_background
 from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.ingest import add_videos
 from etholoop.project import Project
@@ -84,46 +79,15 @@ def predicted_frame_id(annotation_project: Project) -> int:
     return frame_id
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve_in_thread(project: Project, token: str | None = None) -> Iterator[str]:
-    """Run the app under uvicorn on 127.0.0.1 in a thread; yields the base URL."""
-    config = uvicorn.Config(
-        create_app(project, token),
-        host="127.0.0.1",
-        port=_free_port(),
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(annotation_project: Project) -> Iterator[str]:
     """Base URL of a real server for `annotation_project`, e.g. http://127.0.0.1:PORT."""
-    with serve_in_thread(annotation_project) as url:
+    with serve_in_background(annotation_project) as url:
         yield url
 
 
 @pytest.fixture
 def live_server_with_token(annotation_project: Project) -> Iterator[tuple[str, str]]:
     """(base URL, token) of a real server that requires a token."""
-    with serve_in_thread(annotation_project, TOKEN) as url:
+    with serve_in_background(annotation_project, TOKEN) as url:
         yield url, TOKEN

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
+import time
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 
@@ -48,3 +52,40 @@ def serve(
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(create_app(project, token), host=host, port=port, log_level="warning")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_in_background(project: Project, token: str | None = None) -> Iterator[str]:
+    """Serve the app on a free 127.0.0.1 port in a thread; yields its base URL.
+
+    For notebooks, tests and benchmarks: the server stops when the block ends.
+
+    Raises:
+        RuntimeError: uvicorn did not start within 10 s.
+    """
+    config = uvicorn.Config(
+        create_app(project, token),
+        host="127.0.0.1",
+        port=_free_port(),
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="etholoop-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
