@@ -138,7 +138,7 @@ def test_diverse_is_more_spread_than_uniform_on_the_real_video(
     ("kwargs", "message"),
     [
         ({"n": 601}, "asked for 601 frames but the 2 video.s. have only 600"),
-        ({"n": 5, "strategy": "random"}, "unknown sampling strategy 'random'"),
+        ({"n": 5, "strategy": "psychic"}, "unknown sampling strategy 'psychic'"),
         ({"n": 5, "strata": ["day"]}, "unknown stratum factor 'day'"),
         ({"n": 5, "condition_from": "mouse"}, "matches nothing in video file arena"),
         ({"n": 5, "condition_from": "("}, "bad regex"),
