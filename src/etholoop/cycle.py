@@ -31,6 +31,9 @@ from etholoop.store import latest_cycle, load_split_members, manually_labeled
 from etholoop.store.models import Cycle, Frame, InstanceRow, SplitMember
 from etholoop.types import SPLITS
 
+RANKING_MIN_SCORE = 0.01
+"""Keep weak detections when ranking: a young model's doubt is in them."""
+
 
 @frozen
 class CycleReport:
@@ -112,7 +115,7 @@ def _uncertainty(
     from etholoop.pose.predict import load_predictor, predict_images
     from etholoop.pose.uncertainty import frame_uncertainty
 
-    _, predictor = load_predictor(project, run_id)
+    _, predictor = load_predictor(project, run_id, min_score=RANKING_MIN_SCORE)
     plain = predict_images(project, predictor, frame_ids, report=report)
     flipped = predict_images(project, predictor, frame_ids, flip=True, report=report)
     animals = project.config.animals

@@ -71,6 +71,7 @@ class YoloBackend:
             epochs=params.epochs,
             imgsz=params.imgsz,
             batch=params.batch,
+            nbs=params.batch,  # one optimizer step per batch: few labels, many steps
             device=_device(params.device),
             project=str(run_dir.resolve()),
             name="train",
