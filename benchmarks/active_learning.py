@@ -1,0 +1,436 @@
+"""Label efficiency of the active-learning loop, simulated on real labeled frames.
+
+What it measures: how many labeled frames each sampling strategy (random,
+uncertainty, hybrid) needs before a pose model reaches a given accuracy on a
+fixed test split. The 116 labeled 640x480 frames of the DeepLabCut open-field
+mouse (`../shared/data/dlc_openfield_mouse`) are imported into a fresh project
+per strategy and seed; `split_frames` draws the test split (20 %, the same for
+every strategy of a seed) and a few seed labels for train+val, and the labels
+of every other frame are taken out of the store and kept by an oracle. Each
+round trains a YOLO-pose model (`train_pose`), scores it on the test split
+(`evaluate_run`: PCK@0.1, RMSE, OKS mAP), lets `advance_cycle` pick the next
+frames from the unlabeled reserve with the strategy (uncertainty and hybrid
+rank the reserve with the model just trained), has the oracle put back their
+true labels as manual instances (what a person correcting predictions ends up
+with) and merges them into train+val (`advance_cycle(n=0)`). Finally a model
+trained for one epoch on the last label set is scored, for comparison with the
+longer-trained one.
+
+Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
+the range over seeds), the labels each strategy needs to reach a target
+PCK@0.1 (linear interpolation between rounds), the saving of the best
+strategy over random, and the 1-epoch comparison. Written to
+benchmarks/output/active-learning/: `results.json` (every round of every
+run, saved after each run) and `curves.png` (test error against labels).
+
+    .venv/bin/python benchmarks/active_learning.py [--strategies random
+        uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
+        [--seed-labels 8] [--epochs 30] [--imgsz 160] [--target 0.9]
+        [--summarize-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from attrs import asdict, evolve, frozen
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from etholoop.config import ProjectConfig, SkeletonConfig
+from etholoop.cycle import advance_cycle
+from etholoop.label_files import import_labels
+from etholoop.pose.backend import TrainParams
+from etholoop.pose.evaluate import evaluate_run
+from etholoop.pose.predict import subset_frames
+from etholoop.pose.train import train_pose
+from etholoop.project import Project
+from etholoop.sampling import split_frames
+from etholoop.store import load_instances_by_frame, manually_labeled
+from etholoop.store.labels import save_frame_instances
+from etholoop.types import Instance
+
+OUTPUT = Path(__file__).parent / "output" / "active-learning"
+# Ultralytics is imported only when a model is trained, so this still applies.
+os.environ.setdefault("ETHOLOOP_CACHE", str(OUTPUT / "cache"))
+
+DLC_LABELS = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/dlc_openfield_mouse/labeled-data/m4s1/CollectedData_Pranav.csv"
+)
+DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
+MOUSE = SkeletonConfig(
+    keypoints=["nose", "earL", "earR", "tailB"],
+    edges=[("nose", "earL"), ("nose", "earR"), ("nose", "tailB")],
+    symmetry=[("earL", "earR")],
+)
+STRATEGIES = ("random", "uncertainty", "hybrid")
+TEST_FRACTION = 0.2
+TARGET_SHARE = 0.9
+"""Default target: this share of the best final mean PCK@0.1 of any strategy."""
+
+Oracle = dict[int, list[Instance]]
+
+
+@frozen
+class Settings:
+    """One simulation's configuration."""
+
+    strategies: list[str]
+    seeds: int
+    rounds: int
+    step: int
+    seed_labels: int
+    epochs: int
+    imgsz: int
+    batch: int = 8
+
+
+@frozen
+class Point:
+    """A trained model's test scores and the manual labels it was trained on."""
+
+    labels: int
+    epochs: int
+    pck: float
+    rmse: float
+    oks_map: float
+    seconds: float
+
+
+@frozen
+class Trial:
+    """One strategy and seed: a point per round, and the 1-epoch model."""
+
+    strategy: str
+    seed: int
+    rounds: list[Point]
+    one_epoch: Point
+
+
+def new_project(root: Path) -> Project:
+    """A fresh project in `root` holding every labeled DLC frame."""
+    shutil.rmtree(root, ignore_errors=True)
+    project = Project.create(
+        root, ProjectConfig(name=root.name, animals=1, skeleton=MOUSE)
+    )
+    import_labels(project, DLC_LABELS, keypoint_map=DLC_MAP)
+    return project
+
+
+def hide_reserve(project: Project) -> Oracle:
+    """Take the labels of frames outside test and train+val out of the store."""
+    kept = set(subset_frames(project, "test")) | set(subset_frames(project, "trainval"))
+    oracle: Oracle = {}
+    with project.store.session() as session:
+        for frame_id, found in load_instances_by_frame(session).items():
+            if frame_id in kept:
+                continue
+            oracle[frame_id] = [evolve(i, id=None, version=None) for i in found]
+            save_frame_instances(
+                session,
+                frame_id=frame_id,
+                instances=[],
+                base_versions={i.id: i.version for i in found},  # type: ignore[misc]
+            )
+    return oracle
+
+
+def reveal(project: Project, oracle: Oracle, frame_ids: list[int]) -> None:
+    """Save the true labels of `frame_ids` as manual instances."""
+    with project.store.session() as session:
+        for frame_id in frame_ids:
+            save_frame_instances(
+                session,
+                frame_id=frame_id,
+                instances=oracle.pop(frame_id),
+                base_versions={},
+            )
+
+
+def labels_used(project: Project) -> int:
+    """Train+val frames with manual labels."""
+    trainval = subset_frames(project, "trainval")
+    with project.store.session() as session:
+        return len(manually_labeled(session, trainval))
+
+
+def train_and_score(
+    project: Project, settings: Settings, seed: int, epochs: int
+) -> Point:
+    """Train a model on the current labels and score it on the test split."""
+    started = time.perf_counter()
+    params = TrainParams(
+        epochs=epochs,
+        imgsz=settings.imgsz,
+        batch=settings.batch,
+        workers=0,
+        seed=seed,
+        device="cpu",
+    )
+    run = train_pose(project, params)
+    metrics = evaluate_run(project, run_id=run.run_id).metrics
+    return Point(
+        labels=labels_used(project),
+        epochs=epochs,
+        pck=metrics.pck[0.1],
+        rmse=metrics.rmse,
+        oks_map=metrics.oks_map50_95,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def label_more(
+    project: Project, oracle: Oracle, strategy: str, step: int, seed: int
+) -> None:
+    """Pick `step` reserve frames, label them from the oracle, add to train+val."""
+    advance_cycle(project, strategy=strategy, n=step, seed=seed)
+    reveal(project, oracle, subset_frames(project, "predict"))
+    advance_cycle(project, n=0, seed=seed)
+
+
+def run_trial(strategy: str, seed: int, settings: Settings) -> Trial:
+    """The whole loop for one strategy and seed, in a fresh project."""
+    project = new_project(OUTPUT / f"{strategy}-s{seed}")
+    try:
+        split_frames(
+            project,
+            test=TEST_FRACTION,
+            n_trainval=settings.seed_labels,
+            n_predict=0,
+            seed=seed,
+        )
+        oracle = hide_reserve(project)
+        rounds: list[Point] = []
+        for k in range(settings.rounds):
+            if k:
+                label_more(project, oracle, strategy, settings.step, seed)
+            rounds.append(train_and_score(project, settings, seed, settings.epochs))
+            print(
+                f"  {strategy} s{seed} round {k}: {_describe(rounds[-1])}", flush=True
+            )
+        one_epoch = train_and_score(project, settings, seed, 1)
+        print(f"  {strategy} s{seed} 1 epoch: {_describe(one_epoch)}", flush=True)
+    finally:
+        project.close()
+    return Trial(strategy, seed, rounds, one_epoch)
+
+
+def _describe(point: Point) -> str:
+    return (
+        f"{point.labels} labels, PCK@0.1 {point.pck:.3f}, RMSE {point.rmse:.1f} px, "
+        f"OKS mAP {point.oks_map:.3f} ({point.seconds:.0f} s)"
+    )
+
+
+def mean_curve(trials: list[Trial]) -> tuple[np.ndarray, np.ndarray]:
+    """Labels used per round and mean test PCK@0.1 over the trials."""
+    labels = np.mean([[p.labels for p in t.rounds] for t in trials], axis=0)
+    pck = np.mean([[p.pck for p in t.rounds] for t in trials], axis=0)
+    return labels, pck
+
+
+def labels_to_target(
+    labels: np.ndarray, pck: np.ndarray, target: float
+) -> float | None:
+    """Labels at which `pck` first reaches `target`, linearly interpolated."""
+    for k in range(len(pck)):
+        if pck[k] >= target:
+            if k == 0:
+                return float(labels[0])
+            fraction = (target - pck[k - 1]) / (pck[k] - pck[k - 1])
+            return float(labels[k - 1] + fraction * (labels[k] - labels[k - 1]))
+    return None
+
+
+def by_strategy(trials: list[Trial]) -> dict[str, list[Trial]]:
+    """Trials grouped by strategy, in the order first seen."""
+    groups: dict[str, list[Trial]] = {}
+    for trial in trials:
+        groups.setdefault(trial.strategy, []).append(trial)
+    return groups
+
+
+def _spread(values: list[float]) -> str:
+    """Mean ± half the range."""
+    return f"{np.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f}"
+
+
+def print_table(trials: list[Trial]) -> None:
+    """Test PCK@0.1 and RMSE by labels used, per strategy."""
+    for strategy, group in by_strategy(trials).items():
+        print(f"\n{strategy} ({len(group)} seeds; mean ± half the range over seeds)")
+        print("| labels | test PCK@0.1 | test RMSE (px) | OKS mAP50-95 |")
+        print("|---|---|---|---|")
+        for k in range(len(group[0].rounds)):
+            points = [t.rounds[k] for t in group]
+            print(
+                f"| {np.mean([p.labels for p in points]):.0f} "
+                f"| {_spread([p.pck for p in points])} "
+                f"| {_spread([p.rmse for p in points])} "
+                f"| {_spread([p.oks_map for p in points])} |"
+            )
+
+
+def default_target(trials: list[Trial]) -> float:
+    """TARGET_SHARE of the best final mean PCK@0.1 of any strategy."""
+    best = max(mean_curve(group)[1][-1] for group in by_strategy(trials).values())
+    return TARGET_SHARE * float(best)
+
+
+def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]:
+    """Labels each strategy needs to reach `target`, and the best one's saving."""
+    needed: dict[str, float | None] = {}
+    if target <= 0:
+        print("\nNo model scored above PCK@0.1 0: labels to target not measurable")
+        return needed
+    print(f"\nLabels needed to reach test PCK@0.1 {target:.3f} (mean curve):")
+    for strategy, group in by_strategy(trials).items():
+        needed[strategy] = labels_to_target(*mean_curve(group), target)
+        value = needed[strategy]
+        print(f"  {strategy}: {'not reached' if value is None else f'{value:.1f}'}")
+    reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
+    baseline = needed.get("random")
+    if not reached:
+        print("  no strategy other than random reached the target")
+    elif baseline is None:
+        print("  random never reached the target; no saving can be measured")
+    else:
+        best = min(reached, key=lambda s: reached[s])
+        saving = 100 * (baseline - reached[best]) / baseline
+        print(f"  best: {best}, {saving:+.1f} % labels saved over random")
+    return needed
+
+
+def print_one_epoch(trials: list[Trial]) -> None:
+    """Test PCK@0.1 of the longest-trained model against a 1-epoch one."""
+    print("\nFinal label set, longer training vs 1 epoch (test PCK@0.1):")
+    for trial in trials:
+        final = trial.rounds[-1]
+        print(
+            f"  {trial.strategy} s{trial.seed}: {final.labels} labels, "
+            f"{final.epochs} epochs {final.pck:.3f} vs 1 epoch "
+            f"{trial.one_epoch.pck:.3f}"
+        )
+
+
+def plot_curves(trials: list[Trial], target: float, path: Path) -> Path:
+    """Test error (1 - PCK@0.1) against labels used: mean and per-seed lines."""
+    figure = Figure(figsize=(6.4, 4.4))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for k, (strategy, group) in enumerate(by_strategy(trials).items()):
+        color = f"C{k}"
+        labels, pck = mean_curve(group)
+        errors = np.array([[1 - p.pck for p in t.rounds] for t in group])
+        axes.fill_between(
+            labels, errors.min(axis=0), errors.max(axis=0), color=color, alpha=0.15
+        )
+        for row in errors:
+            axes.plot(labels, row, color=color, lw=0.7, alpha=0.5)
+        axes.plot(labels, 1 - pck, "o-", color=color, label=f"{strategy} (mean)")
+    axes.axhline(1 - target, color="gray", ls="--", lw=1, label="target")
+    axes.set_ylim(0, 1.05)
+    axes.set_xlabel("manually labeled train+val frames")
+    axes.set_ylabel("test error (1 - PCK@0.1)")
+    axes.set_title("Label efficiency, DLC open-field mouse")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def save_results(settings: Settings, trials: list[Trial], path: Path) -> None:
+    """Settings and every trial as JSON."""
+    data = {"settings": asdict(settings), "trials": [asdict(t) for t in trials]}
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def load_results(path: Path) -> tuple[Settings, list[Trial]]:
+    """What `save_results` wrote."""
+    data: dict[str, Any] = json.loads(path.read_text())
+    trials = [
+        Trial(
+            t["strategy"],
+            t["seed"],
+            [Point(**p) for p in t["rounds"]],
+            Point(**t["one_epoch"]),
+        )
+        for t in data["trials"]
+    ]
+    return Settings(**data["settings"]), trials
+
+
+def simulate(settings: Settings, results: Path) -> list[Trial]:
+    """Every strategy for every seed, saving the results after each."""
+    trials: list[Trial] = []
+    for seed in range(settings.seeds):
+        for strategy in settings.strategies:
+            started = time.perf_counter()
+            trials.append(run_trial(strategy, seed, settings))
+            save_results(settings, trials, results)
+            print(f"{strategy} s{seed}: {time.perf_counter() - started:.0f} s")
+    return trials
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--step", type=int, default=8)
+    parser.add_argument("--seed-labels", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--imgsz", type=int, default=160)
+    parser.add_argument(
+        "--target", type=float, default=None, help="test PCK@0.1 to reach"
+    )
+    parser.add_argument(
+        "--summarize-only",
+        action="store_true",
+        help="print and plot the saved results.json without training",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Run (or reload) the simulation, then print the figures and plot."""
+    args = parse_args()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    results = OUTPUT / "results.json"
+    started = time.perf_counter()
+    if args.summarize_only:
+        settings, trials = load_results(results)
+    else:
+        settings = Settings(
+            strategies=args.strategies,
+            seeds=args.seeds,
+            rounds=args.rounds,
+            step=args.step,
+            seed_labels=args.seed_labels,
+            epochs=args.epochs,
+            imgsz=args.imgsz,
+        )
+        print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
+        trials = simulate(settings, results)
+    print_table(trials)
+    target = default_target(trials) if args.target is None else args.target
+    how = "given" if args.target is not None else f"{TARGET_SHARE:.0%} of best final"
+    print(f"\nTarget test PCK@0.1: {target:.3f} ({how})")
+    print_savings(trials, target)
+    print_one_epoch(trials)
+    print(f"\nPlot: {plot_curves(trials, target, OUTPUT / 'curves.png')}")
+    print(f"Results: {results}")
+    print(f"Wall time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
