@@ -66,3 +66,31 @@ export function setQueryParams(values) {
   }
   history.replaceState(null, "", u.pathname + u.search);
 }
+
+/** Runs saves one at a time: a save waits for the one in flight, and does nothing
+ * when there is nothing to save. `afterSave` runs when each save has ended. */
+export class SaveQueue {
+  constructor(hasChanges, saveNow, afterSave) {
+    this.hasChanges = hasChanges;
+    this.saveNow = saveNow;
+    this.afterSave = afterSave;
+    this.inFlight = null;
+  }
+
+  get busy() {
+    return this.inFlight !== null;
+  }
+
+  /** Resolves true when the state is saved (or was already), false when a save failed. */
+  async save() {
+    if (this.inFlight) await this.inFlight;
+    if (!this.hasChanges()) return true;
+    this.inFlight = this.saveNow();
+    try {
+      return await this.inFlight;
+    } finally {
+      this.inFlight = null;
+      this.afterSave();
+    }
+  }
+}

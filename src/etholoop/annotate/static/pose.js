@@ -1,6 +1,6 @@
 // Pose labeling page: wires the frame list, the canvas editor, saving and keys.
 
-import { ApiError, api, queryParam, setQueryParams, withToken } from "./api.js";
+import { ApiError, SaveQueue, api, queryParam, setQueryParams, withToken } from "./api.js";
 import { FrameCache } from "./frame-cache.js";
 import { FrameList } from "./frame-list.js";
 import { InstancePanel } from "./instance-panel.js";
@@ -28,7 +28,7 @@ let frame = null; // the Frame as last loaded or saved
 let baseVersions = {}; // {id: version} of the instances as loaded
 let savedJson = "[]"; // the instances as last loaded or saved, to tell unsaved changes
 let lastDrawnFrameId = null;
-let saving = null; // the save in flight
+const saves = new SaveQueue(() => Boolean(frame) && isDirty(), saveNow, updateUi);
 let chain = Promise.resolve(); // frame changes run one after another
 
 const isDirty = () => frame !== null && JSON.stringify(editor.instancesToSave()) !== savedJson;
@@ -76,7 +76,7 @@ function updateUi() {
   $("mode").textContent = editor.mode === 0 ? "box" : `keypoint ${k + 1}/${project.keypoints.length}: ${project.keypoints[k]}`;
   $("mode").className = editor.mode === 0 ? "mode-box" : "mode-kp";
   panel.render();
-  if (saving) return;
+  if (saves.busy) return;
   if (isDirty()) setStatus("unsaved changes", "dirty");
   else if ($("save-status").className === "dirty") setStatus("no changes", "");
 }
@@ -123,16 +123,8 @@ function navigate(target, options) {
   return chain;
 }
 
-async function save() {
-  if (saving) await saving;
-  if (!frame || !isDirty()) return true;
-  saving = saveNow();
-  try {
-    return await saving;
-  } finally {
-    saving = null;
-    updateUi();
-  }
+function save() {
+  return saves.save();
 }
 
 async function saveNow() {

@@ -1,7 +1,7 @@
 // Behavior timeline page: video frames, one lane per animal x behavior, painting,
 // predictions import, save with conflict check, CSV export.
 
-import { ApiError, api, queryParam, setQueryParams, withToken } from "./api.js";
+import { ApiError, SaveQueue, api, queryParam, setQueryParams, withToken } from "./api.js";
 import { FrameView } from "./frame-view.js";
 import { confirm, erase, labelAt, paint, sortLabels } from "./ranges.js";
 import { TimelineLanes } from "./timeline-lanes.js";
@@ -21,7 +21,7 @@ let labels = []; // current labels
 let baseVersions = {};
 let savedJson = "[]";
 let eraseMode = false;
-let saving = null;
+const saves = new SaveQueue(() => Boolean(video) && isDirty(), saveNow, refreshStatus);
 const history = new History();
 
 const frameView = new FrameView($("frame-image"), (idx) => {
@@ -72,7 +72,7 @@ function setStatus(text, kind = "") {
 }
 
 function refreshStatus() {
-  if (saving) return;
+  if (saves.busy) return;
   if (isDirty()) setStatus("unsaved changes", "dirty");
   else if ($("save-status").className === "dirty") setStatus("no changes", "");
 }
@@ -185,16 +185,8 @@ async function loadVideo(id, { discard = false } = {}) {
   return true;
 }
 
-async function save() {
-  if (saving) await saving;
-  if (!video || !isDirty()) return true;
-  saving = saveNow();
-  try {
-    return await saving;
-  } finally {
-    saving = null;
-    refreshStatus();
-  }
+function save() {
+  return saves.save();
 }
 
 async function saveNow() {
