@@ -244,10 +244,9 @@ def project_label_set(
         if frame_ids is not None:
             query = query.where(Frame.id.in_(frame_ids))
         rows = session.execute(query).all()
-        instances = {
-            frame_id: [inst for inst in found if inst.source in sources]
-            for frame_id, found in load_instances_by_frame(session).items()
-        }
+        instances = load_instances_by_frame(
+            session, frame_ids=frame_ids, sources=sources
+        )
         by_video: dict[int, list[Frame]] = defaultdict(list)
         videos: dict[int, Video] = {}
         for frame, video in rows:

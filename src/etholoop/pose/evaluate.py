@@ -15,6 +15,7 @@ from attrs import frozen
 from sqlalchemy import select
 
 from etholoop.errors import ProjectError
+from etholoop.pose.dataset import MANUAL
 from etholoop.pose.metrics import PoseMetrics, evaluate_pose, plot_pose_metrics
 from etholoop.pose.predict import load_predictor, predict_images, subset_frames
 from etholoop.pose.runs import record_metrics
@@ -44,14 +45,10 @@ class _TestFrames:
 
 def _labeled_test_frames(project: Project) -> _TestFrames:
     """Test frames with manual labels, their truth instances and image sizes."""
-    test = set(subset_frames(project, "test"))
+    test = subset_frames(project, "test")
     with project.store.session() as session:
-        truth = {
-            frame_id: [i for i in found if i.source == "manual"]
-            for frame_id, found in load_instances_by_frame(session).items()
-            if frame_id in test
-        }
-        frame_ids = sorted(f for f, found in truth.items() if found)
+        truth = load_instances_by_frame(session, frame_ids=test, sources=MANUAL)
+        frame_ids = sorted(truth)
         rows = session.execute(
             select(Frame.id, Video.width, Video.height)
             .join(Video, Video.id == Frame.video_id)

@@ -7,7 +7,7 @@ changed since the caller read it (optimistic concurrency on per-instance version
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,10 +93,25 @@ def load_frame_instances(session: Session, frame_id: int) -> list[Instance]:
     return [row_to_instance(row) for row in _frame_rows(session, frame_id)]
 
 
-def load_instances_by_frame(session: Session) -> dict[int, list[Instance]]:
-    """Every stored instance, grouped by frame id, in creation order; one query."""
+def load_instances_by_frame(
+    session: Session,
+    *,
+    frame_ids: Collection[int] | None = None,
+    sources: Collection[str] | None = None,
+) -> dict[int, list[Instance]]:
+    """Stored instances grouped by frame id, in creation order; one query.
+
+    Args:
+        session: An open session.
+        frame_ids: Only these frames (default: every frame).
+        sources: Only instances from these sources (default: all).
+    """
     by_frame: dict[int, list[Instance]] = {}
     query = select(InstanceRow).order_by(InstanceRow.frame_id, InstanceRow.id)
+    if frame_ids is not None:
+        query = query.where(InstanceRow.frame_id.in_(list(frame_ids)))
+    if sources is not None:
+        query = query.where(InstanceRow.source.in_(list(sources)))
     for row in session.scalars(query):
         by_frame.setdefault(row.frame_id, []).append(row_to_instance(row))
     return by_frame
