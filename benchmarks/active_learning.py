@@ -4,17 +4,19 @@ What it measures: how many labeled frames each sampling strategy (random,
 uncertainty, hybrid) needs before a pose model reaches a given accuracy on a
 fixed test split. The 116 labeled 640x480 frames of the DeepLabCut open-field
 mouse (`../shared/data/dlc_openfield_mouse`) are imported into a fresh project
-per strategy and seed; `split_frames` draws the test split (20 %, the same for
-every strategy of a seed) and a few seed labels for train+val, and the labels
-of every other frame are taken out of the store and kept by an oracle. Each
-round trains a YOLO-pose model (`train_pose`), scores it on the test split
-(`evaluate_run`: PCK@0.1, RMSE, OKS mAP), lets `advance_cycle` pick the next
-frames from the unlabeled reserve with the strategy (uncertainty and hybrid
-rank the reserve with the model just trained), has the oracle put back their
-true labels as manual instances (what a person correcting predictions ends up
-with) and merges them into train+val (`advance_cycle(n=0)`). Finally a model
-trained for one epoch on the last label set is scored, for comparison with the
-longer-trained one.
+per seed; `split_frames` draws the test split (20 %) and a few seed labels for
+train+val, and the labels of every other frame are taken out of the store and
+kept by an oracle. A seed model is trained from scratch on the seed labels
+(`train_pose`) and scored on the test split (`evaluate_run`: PCK@0.1, RMSE, OKS
+mAP). The project is then copied once per strategy, and each copy goes round
+the loop: `advance_cycle` picks the next frames from the unlabeled reserve with
+the strategy (uncertainty and hybrid rank them with the latest model), the
+oracle puts back their true labels as manual instances (what a person
+correcting predictions ends up with), `advance_cycle(n=0)` merges them into
+train+val, and the latest model is fine-tuned on the larger label set and
+scored again, as a lab would continue from its last model. Finally a model
+trained from scratch for one epoch on the last label set is scored, for
+comparison with the longer-trained one.
 
 Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
 the range over seeds), the labels each strategy needs to reach a target
@@ -25,8 +27,8 @@ run, saved after each run) and `curves.png` (test error against labels).
 
     .venv/bin/python benchmarks/active_learning.py [--strategies random
         uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
-        [--seed-labels 8] [--epochs 30] [--imgsz 160] [--target 0.9]
-        [--summarize-only]
+        [--seed-labels 16] [--seed-epochs 80] [--epochs 20] [--imgsz 320]
+        [--batch 4] [--target PCK] [--summarize-only]
 """
 
 from __future__ import annotations
@@ -88,14 +90,18 @@ class Settings:
     rounds: int
     step: int
     seed_labels: int
+    seed_epochs: int
     epochs: int
     imgsz: int
-    batch: int = 8
+    batch: int
 
 
 @frozen
 class Point:
-    """A trained model's test scores and the manual labels it was trained on."""
+    """A trained model's test scores and the manual labels it was trained on.
+
+    `epochs` counts every epoch behind the model, its predecessors' included.
+    """
 
     labels: int
     epochs: int
@@ -162,29 +168,43 @@ def labels_used(project: Project) -> int:
         return len(manually_labeled(session, trainval))
 
 
+@frozen
+class Model:
+    """A trained model: its scores and its weights, relative to the project."""
+
+    point: Point
+    weights: str
+
+
 def train_and_score(
-    project: Project, settings: Settings, seed: int, epochs: int
-) -> Point:
-    """Train a model on the current labels and score it on the test split."""
+    project: Project,
+    settings: Settings,
+    seed: int,
+    epochs: int,
+    start: Model | None = None,
+) -> Model:
+    """Train on the current labels (from scratch or from `start`), score on test."""
     started = time.perf_counter()
     params = TrainParams(
         epochs=epochs,
         imgsz=settings.imgsz,
         batch=settings.batch,
+        weights=None if start is None else project.resolve(start.weights),
         workers=0,
         seed=seed,
         device="cpu",
     )
     run = train_pose(project, params)
     metrics = evaluate_run(project, run_id=run.run_id).metrics
-    return Point(
+    point = Point(
         labels=labels_used(project),
-        epochs=epochs,
+        epochs=epochs + (0 if start is None else start.point.epochs),
         pck=metrics.pck[0.1],
         rmse=metrics.rmse,
         oks_map=metrics.oks_map50_95,
         seconds=time.perf_counter() - started,
     )
+    return Model(point, project.relative(run.weights))
 
 
 def label_more(
@@ -196,9 +216,10 @@ def label_more(
     advance_cycle(project, n=0, seed=seed)
 
 
-def run_trial(strategy: str, seed: int, settings: Settings) -> Trial:
-    """The whole loop for one strategy and seed, in a fresh project."""
-    project = new_project(OUTPUT / f"{strategy}-s{seed}")
+def seed_model(seed: int, settings: Settings) -> tuple[Path, Oracle, Model]:
+    """A project with the seed split and labels, and a model trained on them."""
+    root = OUTPUT / f"seed-s{seed}"
+    project = new_project(root)
     try:
         split_frames(
             project,
@@ -208,15 +229,36 @@ def run_trial(strategy: str, seed: int, settings: Settings) -> Trial:
             seed=seed,
         )
         oracle = hide_reserve(project)
-        rounds: list[Point] = []
-        for k in range(settings.rounds):
-            if k:
-                label_more(project, oracle, strategy, settings.step, seed)
-            rounds.append(train_and_score(project, settings, seed, settings.epochs))
+        model = train_and_score(project, settings, seed, settings.seed_epochs)
+    finally:
+        project.close()
+    print(f"  seed model s{seed}: {_describe(model.point)}", flush=True)
+    return root, oracle, model
+
+
+def run_trial(
+    strategy: str,
+    seed: int,
+    settings: Settings,
+    start: tuple[Path, Oracle, Model],
+) -> Trial:
+    """The loop for one strategy, in a copy of the seed model's project."""
+    seed_root, seed_oracle, model = start
+    root = OUTPUT / f"{strategy}-s{seed}"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(seed_root, root)
+    project = Project.open(root)
+    oracle = dict(seed_oracle)
+    rounds = [model.point]
+    try:
+        for k in range(1, settings.rounds):
+            label_more(project, oracle, strategy, settings.step, seed)
+            model = train_and_score(project, settings, seed, settings.epochs, model)
+            rounds.append(model.point)
             print(
-                f"  {strategy} s{seed} round {k}: {_describe(rounds[-1])}", flush=True
+                f"  {strategy} s{seed} round {k}: {_describe(model.point)}", flush=True
             )
-        one_epoch = train_and_score(project, settings, seed, 1)
+        one_epoch = train_and_score(project, settings, seed, 1).point
         print(f"  {strategy} s{seed} 1 epoch: {_describe(one_epoch)}", flush=True)
     finally:
         project.close()
@@ -372,9 +414,10 @@ def simulate(settings: Settings, results: Path) -> list[Trial]:
     """Every strategy for every seed, saving the results after each."""
     trials: list[Trial] = []
     for seed in range(settings.seeds):
+        start = seed_model(seed, settings)
         for strategy in settings.strategies:
             started = time.perf_counter()
-            trials.append(run_trial(strategy, seed, settings))
+            trials.append(run_trial(strategy, seed, settings, start))
             save_results(settings, trials, results)
             print(f"{strategy} s{seed}: {time.perf_counter() - started:.0f} s")
     return trials
@@ -387,9 +430,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--step", type=int, default=8)
-    parser.add_argument("--seed-labels", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--imgsz", type=int, default=160)
+    parser.add_argument("--seed-labels", type=int, default=16)
+    parser.add_argument(
+        "--seed-epochs", type=int, default=80, help="seed model, from scratch"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=20, help="each later round, fine-tuning"
+    )
+    parser.add_argument("--imgsz", type=int, default=320)
+    parser.add_argument("--batch", type=int, default=4)
     parser.add_argument(
         "--target", type=float, default=None, help="test PCK@0.1 to reach"
     )
@@ -416,8 +465,10 @@ def main() -> None:
             rounds=args.rounds,
             step=args.step,
             seed_labels=args.seed_labels,
+            seed_epochs=args.seed_epochs,
             epochs=args.epochs,
             imgsz=args.imgsz,
+            batch=args.batch,
         )
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
         trials = simulate(settings, results)

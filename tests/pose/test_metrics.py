@@ -123,6 +123,24 @@ def test_extra_detection_counts_as_extra() -> None:
     assert metrics.oks_map50 == pytest.approx(1.0)
 
 
+def test_weak_predictions_count_for_map_only() -> None:
+    truth = truth_frames()
+    predictions = [[predicted(i, score=0.1) for i in frame] for frame in truth]
+    metrics = evaluate_pose(
+        truth,
+        predictions,
+        keypoint_names=NAMES,
+        sigmas=SIGMAS,
+        expected_animals=2,
+        image_sizes=[(400, 300)] * len(truth),
+        min_score=0.25,
+    )
+    assert metrics.box_map50 == pytest.approx(1.0)
+    assert metrics.oks_map50 == pytest.approx(1.0)
+    assert (metrics.n_predicted, metrics.n_matched, metrics.n_missed) == (0, 0, 6)
+    assert metrics.pck[0.1] == 0.0
+
+
 def test_order_of_predictions_does_not_matter() -> None:
     truth = truth_frames()
     in_order = evaluate(truth, perfect(truth))

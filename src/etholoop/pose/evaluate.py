@@ -1,7 +1,9 @@
 """`evaluate_run`: a pose model's accuracy on the fixed test split, saved and recorded.
 
 The model predicts on the test frames' images (nothing is written to the
-labels); its predictions are scored against the manual labels of those frames
+labels), keeping animals down to `MAP_MIN_SCORE` for mAP; PCK, RMSE and counts
+use those scored `MIN_BOX_SCORE` or more, the ones `predict` would store. The
+predictions are scored against the manual labels of those frames
 (`pose.metrics`). `metrics.json` and a plot go to the run's folder and the
 metrics into the run's store record under "test".
 """
@@ -15,6 +17,7 @@ from attrs import frozen
 from sqlalchemy import select
 
 from etholoop.errors import ProjectError
+from etholoop.pose.backend import MIN_BOX_SCORE
 from etholoop.pose.dataset import MANUAL
 from etholoop.pose.metrics import PoseMetrics, evaluate_pose, plot_pose_metrics
 from etholoop.pose.predict import load_predictor, predict_images, subset_frames
@@ -24,6 +27,9 @@ from etholoop.project import Project
 from etholoop.store import load_instances_by_frame
 from etholoop.store.models import Frame, ModelRun, Video
 from etholoop.types import Instance
+
+MAP_MIN_SCORE = 0.001
+"""Lowest score kept for mAP, which ranks every detection (as COCO does)."""
 
 
 @frozen
@@ -68,7 +74,7 @@ def evaluate_run(
     Raises:
         ProjectError: no finished run, no splits, or no labeled test frames.
     """
-    found_id, predictor = load_predictor(project, run_id)
+    found_id, predictor = load_predictor(project, run_id, min_score=MAP_MIN_SCORE)
     test = _labeled_test_frames(project)
     if not test.frame_ids:
         raise ProjectError(
@@ -84,6 +90,7 @@ def evaluate_run(
         sigmas=config.skeleton.oks_sigmas(),
         expected_animals=config.animals,
         image_sizes=test.sizes,
+        min_score=MIN_BOX_SCORE,
     )
     with project.store.session() as session:
         run = session.get(ModelRun, found_id)

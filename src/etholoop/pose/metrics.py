@@ -176,8 +176,13 @@ def evaluate_pose(
     expected_animals: int,
     image_sizes: Sequence[tuple[int, int]] | None = None,
     pck_thresholds: Sequence[float] = PCK_THRESHOLDS,
+    min_score: float = 0.0,
 ) -> PoseMetrics:
     """Score per-frame predicted instances against per-frame truth instances.
+
+    mAP ranks every prediction by its score, as COCO does, so predictions should
+    be kept down to a low score; PCK, RMSE and the counts describe the animals a
+    user is shown, those scored `min_score` or more.
 
     Args:
         truth: Truth instances of each frame.
@@ -188,6 +193,7 @@ def evaluate_pose(
         image_sizes: (width, height) of each frame; keypoint-derived boxes are
             clipped to it when given.
         pck_thresholds: PCK thresholds, as fractions of the larger truth box side.
+        min_score: Predictions scored lower count for mAP only.
 
     Raises:
         ValueError: if frame counts, keypoint counts, names or sigmas disagree.
@@ -195,11 +201,14 @@ def evaluate_pose(
     _check_inputs(truth, predictions, keypoint_names, sigmas, image_sizes)
     truth, predictions = _comparable(truth, predictions)
     sizes = _sizes(image_sizes, len(truth))
+    box_map50, box_map50_95 = _coco_map(truth, predictions, sizes, sigmas, "bbox")
+    oks_map50, oks_map50_95 = _coco_map(truth, predictions, sizes, sigmas, "keypoints")
+    predictions = [
+        [p for p in frame if _prediction_score(p) >= min_score] for frame in predictions
+    ]
     errors = keypoint_errors(
         truth, predictions, n_keypoints=len(sigmas), image_sizes=image_sizes
     )
-    box_map50, box_map50_95 = _coco_map(truth, predictions, sizes, sigmas, "bbox")
-    oks_map50, oks_map50_95 = _coco_map(truth, predictions, sizes, sigmas, "keypoints")
     n_truth = sum(len(frame) for frame in truth)
     n_predicted = sum(len(frame) for frame in predictions)
     n_matched = int(errors.matched.sum())
