@@ -28,7 +28,7 @@ run, saved after each run) and `curves.png` (test error against labels).
     .venv/bin/python benchmarks/active_learning.py [--strategies random
         uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
         [--seed-labels 16] [--seed-epochs 80] [--epochs 20] [--imgsz 320]
-        [--batch 4] [--target PCK] [--summarize-only]
+        [--batch 4] [--target PCK] [--summarize-only | --add-seeds K]
 """
 
 from __future__ import annotations
@@ -410,10 +410,18 @@ def load_results(path: Path) -> tuple[Settings, list[Trial]]:
     return Settings(**data["settings"]), trials
 
 
-def simulate(settings: Settings, results: Path) -> list[Trial]:
-    """Every strategy for every seed, saving the results after each."""
-    trials: list[Trial] = []
-    for seed in range(settings.seeds):
+def simulate(
+    settings: Settings, results: Path, done: list[Trial] | None = None
+) -> list[Trial]:
+    """Every strategy for each seed not `done`, saving the results after each."""
+    done = done or []
+    finished = {
+        seed
+        for seed in {t.seed for t in done}
+        if {t.strategy for t in done if t.seed == seed} >= set(settings.strategies)
+    }
+    trials = [t for t in done if t.seed in finished]
+    for seed in sorted(set(range(settings.seeds)) - finished):
         start = seed_model(seed, settings)
         for strategy in settings.strategies:
             started = time.perf_counter()
@@ -447,6 +455,13 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="print and plot the saved results.json without training",
     )
+    parser.add_argument(
+        "--add-seeds",
+        type=int,
+        default=0,
+        metavar="K",
+        help="run K more seeds with the saved results' settings and add them",
+    )
     return parser.parse_args()
 
 
@@ -458,6 +473,11 @@ def main() -> None:
     started = time.perf_counter()
     if args.summarize_only:
         settings, trials = load_results(results)
+    elif args.add_seeds:
+        settings, trials = load_results(results)
+        settings = evolve(settings, seeds=settings.seeds + args.add_seeds)
+        print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
+        trials = simulate(settings, results, trials)
     else:
         settings = Settings(
             strategies=args.strategies,
