@@ -347,7 +347,7 @@ def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]
     else:
         best = min(reached, key=lambda s: reached[s])
         saving = 100 * (baseline - reached[best]) / baseline
-        print(f"  best: {best}, {saving:+.1f} % labels saved over random")
+        print(f"  best other than random: {best}, {saving:+.1f} % labels saved")
     return needed
 
 
