@@ -21,7 +21,9 @@ comparison with the longer-trained one.
 Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
 the range over seeds), the labels each strategy needs to reach a target
 PCK@0.1 (linear interpolation between rounds), the saving of the best
-strategy over random, and the 1-epoch comparison. Written to
+strategy over random, the same for targets at 60-90 % of the best final
+PCK@0.1 (how much the saving depends on the target), and the 1-epoch
+comparison. Written to
 benchmarks/output/active-learning/: `results.json` (every round of every
 run, saved after each run) and `curves.png` (test error against labels).
 
@@ -76,6 +78,7 @@ MOUSE = SkeletonConfig(
 STRATEGIES = ("random", "uncertainty", "hybrid")
 TEST_FRACTION = 0.2
 TARGET_SHARE = 0.9
+SENSITIVITY_SHARES = (0.6, 0.7, 0.8, 0.9)
 """Default target: this share of the best final mean PCK@0.1 of any strategy."""
 
 Oracle = dict[int, list[Instance]]
@@ -321,34 +324,85 @@ def print_table(trials: list[Trial]) -> None:
             )
 
 
+def best_final_pck(trials: list[Trial]) -> float:
+    """Best final mean PCK@0.1 of any strategy."""
+    return float(max(mean_curve(g)[1][-1] for g in by_strategy(trials).values()))
+
+
 def default_target(trials: list[Trial]) -> float:
     """TARGET_SHARE of the best final mean PCK@0.1 of any strategy."""
-    best = max(mean_curve(group)[1][-1] for group in by_strategy(trials).values())
-    return TARGET_SHARE * float(best)
+    return TARGET_SHARE * best_final_pck(trials)
+
+
+def strategy_needs(trials: list[Trial], target: float) -> dict[str, float | None]:
+    """Labels each strategy's mean curve needs to reach `target` (None: never)."""
+    return {
+        strategy: labels_to_target(*mean_curve(group), target)
+        for strategy, group in by_strategy(trials).items()
+    }
+
+
+def best_saving(
+    trials: list[Trial], needed: dict[str, float | None]
+) -> tuple[str, float, bool] | None:
+    """Best strategy other than random, its % of labels saved over random, and
+    whether that is only a lower bound (random never reached the target).
+
+    None when no strategy other than random reached the target."""
+    reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
+    if not reached or "random" not in needed:
+        return None
+    best = min(reached, key=lambda s: reached[s])
+    baseline = needed["random"]
+    bound = baseline is None
+    if baseline is None:
+        baseline = float(mean_curve(by_strategy(trials)["random"])[0][-1])
+    return best, 100 * (baseline - reached[best]) / baseline, bound
 
 
 def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]:
     """Labels each strategy needs to reach `target`, and the best one's saving."""
-    needed: dict[str, float | None] = {}
     if target <= 0:
         print("\nNo model scored above PCK@0.1 0: labels to target not measurable")
-        return needed
+        return {}
+    needed = strategy_needs(trials, target)
     print(f"\nLabels needed to reach test PCK@0.1 {target:.3f} (mean curve):")
-    for strategy, group in by_strategy(trials).items():
-        needed[strategy] = labels_to_target(*mean_curve(group), target)
-        value = needed[strategy]
+    for strategy, value in needed.items():
         print(f"  {strategy}: {'not reached' if value is None else f'{value:.1f}'}")
-    reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
-    baseline = needed.get("random")
-    if not reached:
+    saving = best_saving(trials, needed)
+    if saving is None:
         print("  no strategy other than random reached the target")
-    elif baseline is None:
-        print("  random never reached the target; no saving can be measured")
     else:
-        best = min(reached, key=lambda s: reached[s])
-        saving = 100 * (baseline - reached[best]) / baseline
-        print(f"  best other than random: {best}, {saving:+.1f} % labels saved")
+        best, percent, bound = saving
+        note = " at least (random did not reach the target)" if bound else ""
+        print(f"  best other than random: {best}, {percent:+.1f} % labels saved{note}")
     return needed
+
+
+def print_target_sensitivity(trials: list[Trial]) -> None:
+    """Labels to target and best saving for several targets, to show how much the
+    saving depends on where the target is set."""
+    best_final = best_final_pck(trials)
+    if best_final <= 0:
+        return
+    strategies = list(by_strategy(trials))
+    print("\nLabels to target for other targets (share of the best final PCK@0.1):")
+    print(f"| target | {' | '.join(strategies)} | best saving over random |")
+    print(f"|---|{'---|' * len(strategies)}---|")
+    for share in SENSITIVITY_SHARES:
+        target = share * best_final
+        needed = strategy_needs(trials, target)
+        cells = [
+            "not reached" if needed[s] is None else f"{needed[s]:.1f}"
+            for s in strategies
+        ]
+        saving = best_saving(trials, needed)
+        if saving is None:
+            summary = "none reached"
+        else:
+            best, percent, bound = saving
+            summary = f"{best} {'≥ ' if bound else ''}{percent:+.1f} %"
+        print(f"| {target:.3f} ({share:.0%}) | {' | '.join(cells)} | {summary} |")
 
 
 def print_one_epoch(trials: list[Trial]) -> None:
@@ -497,6 +551,7 @@ def main() -> None:
     how = "given" if args.target is not None else f"{TARGET_SHARE:.0%} of best final"
     print(f"\nTarget test PCK@0.1: {target:.3f} ({how})")
     print_savings(trials, target)
+    print_target_sensitivity(trials)
     print_one_epoch(trials)
     print(f"\nPlot: {plot_curves(trials, target, OUTPUT / 'curves.png')}")
     print(f"Results: {results}")
