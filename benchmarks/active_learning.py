@@ -345,10 +345,11 @@ def strategy_needs(trials: list[Trial], target: float) -> dict[str, float | None
 def best_saving(
     trials: list[Trial], needed: dict[str, float | None]
 ) -> tuple[str, float, bool] | None:
-    """Best strategy other than random, its % of labels saved over random, and
-    whether that is only a lower bound (random never reached the target).
+    """Best strategy other than random and its % of labels saved over random.
 
-    None when no strategy other than random reached the target."""
+    The flag says the saving is only a lower bound (random never reached the
+    target); None when no strategy other than random reached it.
+    """
     reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
     if not reached or "random" not in needed:
         return None
@@ -380,8 +381,10 @@ def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]
 
 
 def print_target_sensitivity(trials: list[Trial]) -> None:
-    """Labels to target and best saving for several targets, to show how much the
-    saving depends on where the target is set."""
+    """Labels to target and best saving for several targets.
+
+    Shows how much the saving depends on where the target is set.
+    """
     best_final = best_final_pck(trials)
     if best_final <= 0:
         return

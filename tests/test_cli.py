@@ -99,4 +99,13 @@ def test_model_commands_explain_what_is_missing(tmp_path: Path) -> None:
     assert "no such weights file" in _error_line(
         ["train", str(proj), "--weights", str(tmp_path / "none.pt")]
     )
+    assert "train one with `etholoop train`" in _error_line(
+        ["train", str(proj), "--from-run", "latest"]
+    )
+    assert "give a run id or 'latest'" in _error_line(
+        ["train", str(proj), "--from-run", "last"]
+    )
+    assert "choose one" in _error_line(
+        ["train", str(proj), "--from-run", "3", "--weights", str(tmp_path / "a.pt")]
+    )
     assert "--host 0.0.0.0" in _error_line(["serve", str(proj), "--host", "0.0.0.0"])

@@ -633,6 +633,14 @@ def train(
     weights: Annotated[
         Path | None, typer.Option(help="Start from these weights (.pt).")
     ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option(
+            help="Start from the weights of an earlier run: its id (see `etholoop "
+            "status`) or 'latest'. Continuing the last cycle's model needs far "
+            "fewer epochs than training from scratch."
+        ),
+    ] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu or a GPU index; default: GPU if present.")
     ] = None,
@@ -645,23 +653,30 @@ def train(
     """
     from etholoop.errors import ConfigError
     from etholoop.pose.backend import TrainParams
-    from etholoop.pose.train import train_pose
+    from etholoop.pose.train import previous_run_weights, train_pose
     from etholoop.project import Project
 
     if task != "pose":
         raise ConfigError(f"--task {task}: only 'pose' can be trained so far")
+    if weights is not None and from_run is not None:
+        raise ConfigError("--weights and --from-run both given: choose one")
     if weights is not None and not weights.is_file():
         raise ConfigError(f"{weights}: no such weights file")
-    params = TrainParams(
-        model=model,
-        epochs=epochs,
-        imgsz=imgsz,
-        batch=batch,
-        weights=weights,
-        device=device,
-        seed=seed,
-    )
+    if from_run is not None and from_run != "latest" and not from_run.isdigit():
+        raise ConfigError(f"--from-run {from_run}: give a run id or 'latest'")
     with Project.open(project_path) as project, _progress() as report:
+        if from_run is not None:
+            run_id = None if from_run == "latest" else int(from_run)
+            weights = previous_run_weights(project, run_id)
+        params = TrainParams(
+            model=model,
+            epochs=epochs,
+            imgsz=imgsz,
+            batch=batch,
+            weights=weights,
+            device=device,
+            seed=seed,
+        )
         result = train_pose(project, params, report=report)
     console.print(
         f"run {result.run_id}: trained on {result.n_train} frames "

@@ -8,12 +8,14 @@ the test proves training and prediction work offline.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from attrs import evolve
 from sqlalchemy import select
 
 from etholoop.config import ProjectConfig, SkeletonConfig
@@ -24,7 +26,7 @@ from etholoop.label_files import import_labels
 from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.predict import predict_frames
-from etholoop.pose.train import TrainReport, train_pose
+from etholoop.pose.train import TrainReport, previous_run_weights, train_pose
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
 from etholoop.status import project_status
@@ -175,3 +177,24 @@ def test_a_cycle_ranks_the_reserve_by_model_uncertainty(trained):
     latest = summary["cycles"][-1]
     assert latest["settings"]["strategy"] == "hybrid"
     assert summary["cycles"][0]["runs"][0]["id"] == report.run_id
+
+
+def test_training_continues_from_an_earlier_run(trained, tmp_path):
+    project, report, _ = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    with Project.open(copy) as again:
+        weights = previous_run_weights(again, None)
+        assert weights == copy / report.weights.relative_to(project.root)
+        result = train_pose(again, evolve(TINY, weights=weights))
+        assert result.run_id == report.run_id + 1 and result.weights.is_file()
+        with again.store.session() as session:
+            run = session.get(ModelRun, result.run_id)
+            assert run.config["params"]["weights"] == str(weights)
+        assert previous_run_weights(again, None) == result.weights
+        assert previous_run_weights(again, report.run_id) == weights
+        with pytest.raises(ProjectError, match="no finished pose model run with id"):
+            previous_run_weights(again, 99)
+        weights.unlink()
+        with pytest.raises(ProjectError, match=f"weights of run {report.run_id}"):
+            previous_run_weights(again, report.run_id)

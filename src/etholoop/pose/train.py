@@ -7,10 +7,11 @@ from typing import Any
 
 from attrs import frozen
 
+from etholoop.errors import ProjectError
 from etholoop.pose.backend import TrainParams, get_backend
 from etholoop.pose.dataset import write_pose_dataset
 from etholoop.pose.plots import plot_training_curves
-from etholoop.pose.runs import POSE_TRAIN, finish_run, start_run
+from etholoop.pose.runs import POSE_TRAIN, find_pose_run, finish_run, start_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.store import latest_cycle
@@ -107,3 +108,20 @@ def train_pose(
 def run_weights(project: Project, run: ModelRun) -> Path:
     """The weights file a finished training run left."""
     return project.resolve(str(run.config["weights"]))
+
+
+def previous_run_weights(project: Project, run_id: int | None) -> Path:
+    """The weights of a finished training run (default: the latest).
+
+    The next cycle's training continues from them instead of from scratch.
+
+    Raises:
+        ProjectError: no such finished run, or its weights file is gone.
+    """
+    with project.store.session() as session:
+        run = find_pose_run(session, run_id, str(project.root))
+        weights = run_weights(project, run)
+        found_id = run.id
+    if not weights.is_file():
+        raise ProjectError(f"{weights}: weights of run {found_id} are missing")
+    return weights
