@@ -78,8 +78,9 @@ MOUSE = SkeletonConfig(
 STRATEGIES = ("random", "uncertainty", "hybrid")
 TEST_FRACTION = 0.2
 TARGET_SHARE = 0.9
-SENSITIVITY_SHARES = (0.6, 0.7, 0.8, 0.9)
 """Default target: this share of the best final mean PCK@0.1 of any strategy."""
+SENSITIVITY_SHARES = (0.6, 0.7, 0.8, 0.9)
+"""Shares of the best final mean PCK@0.1 the saving is also reported at."""
 
 Oracle = dict[int, list[Instance]]
 
