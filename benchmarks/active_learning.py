@@ -23,23 +23,28 @@ the range over seeds), the labels each strategy needs to reach a target
 PCK@0.1 (linear interpolation between rounds), the saving of the best
 strategy over random, the same for targets at 60-90 % of the best final
 PCK@0.1 (how much the saving depends on the target), and the 1-epoch
-comparison. Written to
-benchmarks/output/active-learning/: `results.json` (every round of every
-run, saved after each run) and `curves.png` (test error against labels).
+comparison. Only seeds that every strategy finished are summarized. Written
+to benchmarks/output/active-learning/: `results-s<seed>.json` (the settings
+and every round of every strategy of one seed, saved after each strategy)
+and `curves.png` (test error against labels). Seeds run in parallel
+processes with `--jobs`; each trains on the GPU when one is present.
 
     .venv/bin/python benchmarks/active_learning.py [--strategies random
         uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
         [--seed-labels 16] [--seed-epochs 80] [--epochs 20] [--imgsz 320]
-        [--batch 4] [--target PCK] [--summarize-only | --add-seeds K]
+        [--batch 4] [--device cpu|0] [--jobs N] [--target PCK]
+        [--summarize-only | --add-seeds K]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +60,7 @@ from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.predict import subset_frames
 from etholoop.pose.train import train_pose
+from etholoop.pose.yolo_env import load_ultralytics
 from etholoop.project import Project
 from etholoop.sampling import split_frames
 from etholoop.store import load_instances_by_frame, manually_labeled
@@ -98,6 +104,7 @@ class Settings:
     epochs: int
     imgsz: int
     batch: int
+    device: str
 
 
 @frozen
@@ -196,7 +203,7 @@ def train_and_score(
         weights=None if start is None else project.resolve(start.weights),
         workers=0,
         seed=seed,
-        device="cpu",
+        device=settings.device,
     )
     run = train_pose(project, params)
     metrics = evaluate_run(project, run_id=run.run_id).metrics
@@ -247,6 +254,7 @@ def run_trial(
     start: tuple[Path, Oracle, Model],
 ) -> Trial:
     """The loop for one strategy, in a copy of the seed model's project."""
+    started = time.perf_counter()
     seed_root, seed_oracle, model = start
     root = OUTPUT / f"{strategy}-s{seed}"
     shutil.rmtree(root, ignore_errors=True)
@@ -264,6 +272,7 @@ def run_trial(
             )
         one_epoch = train_and_score(project, settings, seed, 1).point
         print(f"  {strategy} s{seed} 1 epoch: {_describe(one_epoch)}", flush=True)
+        print(f"{strategy} s{seed}: {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         project.close()
     return Trial(strategy, seed, rounds, one_epoch)
@@ -448,44 +457,86 @@ def plot_curves(trials: list[Trial], target: float, path: Path) -> Path:
 
 
 def save_results(settings: Settings, trials: list[Trial], path: Path) -> None:
-    """Settings and every trial as JSON."""
+    """Settings and trials as JSON."""
     data = {"settings": asdict(settings), "trials": [asdict(t) for t in trials]}
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def load_results(path: Path) -> tuple[Settings, list[Trial]]:
-    """What `save_results` wrote."""
-    data: dict[str, Any] = json.loads(path.read_text())
-    trials = [
-        Trial(
-            t["strategy"],
-            t["seed"],
-            [Point(**p) for p in t["rounds"]],
-            Point(**t["one_epoch"]),
-        )
-        for t in data["trials"]
-    ]
-    return Settings(**data["settings"]), trials
+def load_results() -> tuple[Settings, list[Trial]]:
+    """Every seed's saved trials, with the settings they share."""
+    paths = sorted(OUTPUT.glob("results-s*.json"))
+    if not paths:
+        raise SystemExit(f"no saved results in {OUTPUT}: run the benchmark first")
+    trials: list[Trial] = []
+    found: set[str] = set()
+    for path in paths:
+        data: dict[str, Any] = json.loads(path.read_text())
+        settings = Settings(**data["settings"])
+        found.add(json.dumps(asdict(evolve(settings, seeds=0)), sort_keys=True))
+        trials += [
+            Trial(
+                t["strategy"],
+                t["seed"],
+                [Point(**p) for p in t["rounds"]],
+                Point(**t["one_epoch"]),
+            )
+            for t in data["trials"]
+        ]
+    if len(found) > 1:
+        raise SystemExit(f"results in {OUTPUT} were run with different settings")
+    seeds = max(settings.seeds, max(t.seed for t in trials) + 1)
+    return evolve(settings, seeds=seeds), trials
 
 
-def simulate(
-    settings: Settings, results: Path, done: list[Trial] | None = None
-) -> list[Trial]:
-    """Every strategy for each seed not `done`, saving the results after each."""
-    done = done or []
-    finished = {
+def complete_trials(trials: list[Trial], strategies: list[str]) -> list[Trial]:
+    """The trials of the seeds that every strategy finished."""
+    complete = {
         seed
-        for seed in {t.seed for t in done}
-        if {t.strategy for t in done if t.seed == seed} >= set(settings.strategies)
+        for seed in {t.seed for t in trials}
+        if {t.strategy for t in trials if t.seed == seed} >= set(strategies)
     }
-    trials = [t for t in done if t.seed in finished]
-    for seed in sorted(set(range(settings.seeds)) - finished):
-        start = seed_model(seed, settings)
-        for strategy in settings.strategies:
-            started = time.perf_counter()
-            trials.append(run_trial(strategy, seed, settings, start))
-            save_results(settings, trials, results)
-            print(f"{strategy} s{seed}: {time.perf_counter() - started:.0f} s")
+    return [t for t in trials if t.seed in complete]
+
+
+def seed_results(seed: int) -> Path:
+    """Where one seed's settings and trials are saved."""
+    return OUTPUT / f"results-s{seed}.json"
+
+
+def record(trials: list[Trial], trial: Trial, settings: Settings) -> None:
+    """Add `trial` and save its seed's trials so far."""
+    trials.append(trial)
+    same_seed = [t for t in trials if t.seed == trial.seed]
+    save_results(settings, same_seed, seed_results(trial.seed))
+
+
+def simulate(settings: Settings, done: list[Trial], jobs: int) -> list[Trial]:
+    """Every strategy for each seed not finished in `done`.
+
+    With `jobs` > 1 the seed models train in parallel processes, then every
+    strategy of every seed does.
+    """
+    trials = complete_trials(done, settings.strategies)
+    todo = sorted(set(range(settings.seeds)) - {t.seed for t in trials})
+    if jobs == 1:
+        for seed in todo:
+            start = seed_model(seed, settings)
+            for strategy in settings.strategies:
+                record(trials, run_trial(strategy, seed, settings, start), settings)
+        return trials
+    os.environ["ETHOLOOP_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // jobs))
+    load_ultralytics()  # writes its settings once, before the processes read them
+    with ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        starts = pool.map(seed_model, todo, [settings] * len(todo))
+        futures = [
+            pool.submit(run_trial, strategy, seed, settings, start)
+            for seed, start in zip(todo, starts, strict=True)
+            for strategy in settings.strategies
+        ]
+        for future in as_completed(futures):
+            record(trials, future.result(), settings)
     return trials
 
 
@@ -506,6 +557,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument(
+        "--device", default=None, help='"cpu" or a GPU index; default: GPU if present'
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="seeds trained at once, in processes"
+    )
+    parser.add_argument(
         "--target", type=float, default=None, help="test PCK@0.1 to reach"
     )
     parser.add_argument(
@@ -523,20 +580,28 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def default_device() -> str:
+    """The first GPU when present, else the CPU."""
+    import torch
+
+    return "0" if torch.cuda.is_available() else "cpu"
+
+
 def main() -> None:
     """Run (or reload) the simulation, then print the figures and plot."""
     args = parse_args()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    results = OUTPUT / "results.json"
     started = time.perf_counter()
     if args.summarize_only:
-        settings, trials = load_results(results)
+        settings, trials = load_results()
     elif args.add_seeds:
-        settings, trials = load_results(results)
+        settings, trials = load_results()
         settings = evolve(settings, seeds=settings.seeds + args.add_seeds)
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
-        trials = simulate(settings, results, trials)
+        trials = simulate(settings, trials, args.jobs)
     else:
+        for old in OUTPUT.glob("results-s*.json"):
+            old.unlink()
         settings = Settings(
             strategies=args.strategies,
             seeds=args.seeds,
@@ -547,9 +612,17 @@ def main() -> None:
             epochs=args.epochs,
             imgsz=args.imgsz,
             batch=args.batch,
+            device=args.device or default_device(),
         )
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
-        trials = simulate(settings, results)
+        trials = simulate(settings, [], args.jobs)
+    trials = sorted(
+        complete_trials(trials, settings.strategies),
+        key=lambda t: (t.seed, settings.strategies.index(t.strategy)),
+    )
+    if not trials:
+        raise SystemExit("no seed was finished by every strategy: nothing to summarize")
+    print(f"\nSeeds finished by every strategy: {len({t.seed for t in trials})}")
     print_table(trials)
     target = default_target(trials) if args.target is None else args.target
     how = "given" if args.target is not None else f"{TARGET_SHARE:.0%} of best final"
@@ -558,7 +631,7 @@ def main() -> None:
     print_target_sensitivity(trials)
     print_one_epoch(trials)
     print(f"\nPlot: {plot_curves(trials, target, OUTPUT / 'curves.png')}")
-    print(f"Results: {results}")
+    print(f"Results: {OUTPUT}/results-s*.json")
     print(f"Wall time: {time.perf_counter() - started:.0f} s")
 
 

@@ -6,7 +6,8 @@ integrations); it writes its settings to the user's config folder and runs
 PyTorch on one thread less than there are cores. `load_ultralytics` stops all of
 that before the first import: settings and fonts live in etholoop's cache folder
 (`ETHOLOOP_CACHE`, default `~/.cache/etholoop`), the online check and the
-integrations are off, and PyTorch uses every core.
+integrations are off, and PyTorch uses every core this process may run on
+(`ETHOLOOP_THREADS` sets fewer, for jobs that share a machine).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from types import ModuleType
 
 import matplotlib
 
+from etholoop.errors import ConfigError
+
 FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
 INTEGRATIONS = ("clearml", "comet", "dvc", "mlflow", "raytune", "tensorboard", "wandb")
 
@@ -26,6 +29,22 @@ def cache_dir() -> Path:
     """The cache folder for third-party settings and fonts."""
     root = os.environ.get("ETHOLOOP_CACHE") or Path.home() / ".cache" / "etholoop"
     return Path(root)
+
+
+def cpu_threads() -> int:
+    """Threads for PyTorch on the CPU: `ETHOLOOP_THREADS`, else every usable core.
+
+    Usable cores honour the process's CPU affinity (set by cluster schedulers),
+    which `os.cpu_count` ignores.
+    """
+    value = os.environ.get("ETHOLOOP_THREADS")
+    if value is None:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"ETHOLOOP_THREADS: want a positive integer, got {value!r}")
+    return int(value)
 
 
 def _provide_fonts(settings_dir: Path) -> None:
@@ -61,5 +80,5 @@ def load_ultralytics() -> ModuleType:
     }
     if any(SETTINGS.get(key) != value for key, value in wanted.items()):
         SETTINGS.update(wanted)  # type: ignore[no-untyped-call]
-    torch_utils.NUM_THREADS = os.cpu_count() or 1  # type: ignore[attr-defined]
+    torch_utils.NUM_THREADS = cpu_threads()  # type: ignore[attr-defined]
     return ultralytics
