@@ -352,16 +352,28 @@ def strategy_needs(trials: list[Trial], target: float) -> dict[str, float | None
     }
 
 
+def reached_by_seed_models(
+    trials: list[Trial], needed: dict[str, float | None]
+) -> bool:
+    """Whether the seed models, shared by all strategies, already reach the target.
+
+    Then no strategy picked a single frame before reaching it: nothing to compare.
+    """
+    seed_labels = float(mean_curve(trials)[0][0])
+    return all(value == seed_labels for value in needed.values())
+
+
 def best_saving(
     trials: list[Trial], needed: dict[str, float | None]
 ) -> tuple[str, float, bool] | None:
     """Best strategy other than random and its % of labels saved over random.
 
     The flag says the saving is only a lower bound (random never reached the
-    target); None when no strategy other than random reached it.
+    target); None when no strategy other than random reached it, or when the
+    seed models already did.
     """
     reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
-    if not reached or "random" not in needed:
+    if not reached or "random" not in needed or reached_by_seed_models(trials, needed):
         return None
     best = min(reached, key=lambda s: reached[s])
     baseline = needed["random"]
@@ -381,7 +393,9 @@ def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]
     for strategy, value in needed.items():
         print(f"  {strategy}: {'not reached' if value is None else f'{value:.1f}'}")
     saving = best_saving(trials, needed)
-    if saving is None:
+    if reached_by_seed_models(trials, needed):
+        print("  the seed models already reach it: no saving measurable")
+    elif saving is None:
         print("  no strategy other than random reached the target")
     else:
         best, percent, bound = saving
@@ -410,7 +424,9 @@ def print_target_sensitivity(trials: list[Trial]) -> None:
             for s in strategies
         ]
         saving = best_saving(trials, needed)
-        if saving is None:
+        if reached_by_seed_models(trials, needed):
+            summary = "seed models reach it"
+        elif saving is None:
             summary = "none reached"
         else:
             best, percent, bound = saving
