@@ -314,8 +314,14 @@ def by_strategy(trials: list[Trial]) -> dict[str, list[Trial]]:
 
 
 def _spread(values: list[float]) -> str:
-    """Mean ± half the range."""
-    return f"{np.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f}"
+    """Mean ± half the range of the defined values (RMSE is NaN with no match)."""
+    defined = [v for v in values if np.isfinite(v)]
+    if not defined:
+        return "n/a"
+    text = f"{np.mean(defined):.3f} ± {(max(defined) - min(defined)) / 2:.3f}"
+    if len(defined) < len(values):
+        text += f" ({len(defined)} of {len(values)} seeds)"
+    return text
 
 
 def print_table(trials: list[Trial]) -> None:
