@@ -26,8 +26,9 @@ PCK@0.1 (how much the saving depends on the target), and the 1-epoch
 comparison. Only seeds that every strategy finished are summarized. Written
 to benchmarks/output/active-learning/: `results-s<seed>.json` (the settings
 and every round of every strategy of one seed, saved after each strategy)
-and `curves.png` (test error against labels). Seeds run in parallel
-processes with `--jobs`; each trains on the GPU when one is present.
+and `curves.png` (test error against labels). With `--jobs N`, N models
+train at once in separate processes; each trains on the GPU when one is
+present.
 
     .venv/bin/python benchmarks/active_learning.py [--strategies random
         uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
@@ -60,7 +61,8 @@ from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.predict import subset_frames
 from etholoop.pose.train import train_pose
-from etholoop.pose.yolo_env import load_ultralytics
+from etholoop.pose.yolo import training_device
+from etholoop.pose.yolo_env import cpu_threads, load_ultralytics
 from etholoop.project import Project
 from etholoop.sampling import split_frames
 from etholoop.store import load_instances_by_frame, manually_labeled
@@ -546,7 +548,7 @@ def simulate(settings: Settings, done: list[Trial], jobs: int) -> list[Trial]:
             for strategy in settings.strategies:
                 record(trials, run_trial(strategy, seed, settings, start), settings)
         return trials
-    os.environ["ETHOLOOP_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // jobs))
+    os.environ["ETHOLOOP_THREADS"] = str(max(1, cpu_threads() // jobs))
     load_ultralytics()  # writes its settings once, before the processes read them
     with ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn")
@@ -560,6 +562,13 @@ def simulate(settings: Settings, done: list[Trial], jobs: int) -> list[Trial]:
         for future in as_completed(futures):
             record(trials, future.result(), settings)
     return trials
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"want a positive integer, got {text!r}")
+    return int(text)
 
 
 def parse_args() -> argparse.Namespace:
@@ -582,7 +591,10 @@ def parse_args() -> argparse.Namespace:
         "--device", default=None, help='"cpu" or a GPU index; default: GPU if present'
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="seeds trained at once, in processes"
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="models trained at once, in separate processes",
     )
     parser.add_argument(
         "--target", type=float, default=None, help="test PCK@0.1 to reach"
@@ -590,7 +602,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--summarize-only",
         action="store_true",
-        help="print and plot the saved results.json without training",
+        help="print and plot the saved results without training",
     )
     parser.add_argument(
         "--add-seeds",
@@ -600,13 +612,6 @@ def parse_args() -> argparse.Namespace:
         help="run K more seeds with the saved results' settings and add them",
     )
     return parser.parse_args()
-
-
-def default_device() -> str:
-    """The first GPU when present, else the CPU."""
-    import torch
-
-    return "0" if torch.cuda.is_available() else "cpu"
 
 
 def main() -> None:
@@ -634,7 +639,7 @@ def main() -> None:
             epochs=args.epochs,
             imgsz=args.imgsz,
             batch=args.batch,
-            device=args.device or default_device(),
+            device=training_device(args.device),
         )
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
         trials = simulate(settings, [], args.jobs)

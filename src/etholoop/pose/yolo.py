@@ -30,7 +30,8 @@ CONFIDENT_KEYPOINT = 0.5
 PREDICT_BATCH = 8
 
 
-def _device(requested: str | None) -> str:
+def training_device(requested: str | None) -> str:
+    """The device asked for, else the first GPU when present, else the CPU."""
     import torch
 
     if requested is not None:
@@ -72,7 +73,7 @@ class YoloBackend:
             imgsz=params.imgsz,
             batch=params.batch,
             nbs=params.batch,  # one optimizer step per batch: few labels, many steps
-            device=_device(params.device),
+            device=training_device(params.device),
             project=str(run_dir.resolve()),
             name="train",
             exist_ok=True,
