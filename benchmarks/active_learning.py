@@ -377,11 +377,10 @@ def best_saving(
     """Best strategy other than random and its % of labels saved over random.
 
     The flag says the saving is only a lower bound (random never reached the
-    target); None when no strategy other than random reached it, or when the
-    seed models already did.
+    target); None when no strategy other than random reached it.
     """
     reached = {s: v for s, v in needed.items() if v is not None and s != "random"}
-    if not reached or "random" not in needed or reached_by_seed_models(trials, needed):
+    if not reached or "random" not in needed:
         return None
     best = min(reached, key=lambda s: reached[s])
     baseline = needed["random"]
@@ -400,10 +399,9 @@ def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]
     print(f"\nLabels needed to reach test PCK@0.1 {target:.3f} (mean curve):")
     for strategy, value in needed.items():
         print(f"  {strategy}: {'not reached' if value is None else f'{value:.1f}'}")
-    saving = best_saving(trials, needed)
     if reached_by_seed_models(trials, needed):
         print("  the seed models already reach it: no saving measurable")
-    elif saving is None:
+    elif (saving := best_saving(trials, needed)) is None:
         print("  no strategy other than random reached the target")
     else:
         best, percent, bound = saving
@@ -431,10 +429,9 @@ def print_target_sensitivity(trials: list[Trial]) -> None:
             "not reached" if needed[s] is None else f"{needed[s]:.1f}"
             for s in strategies
         ]
-        saving = best_saving(trials, needed)
         if reached_by_seed_models(trials, needed):
             summary = "seed models reach it"
-        elif saving is None:
+        elif (saving := best_saving(trials, needed)) is None:
             summary = "none reached"
         else:
             best, percent, bound = saving
