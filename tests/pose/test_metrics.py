@@ -123,6 +123,25 @@ def test_extra_detection_counts_as_extra() -> None:
     assert metrics.oks_map50 == pytest.approx(1.0)
 
 
+def test_animals_beyond_the_expected_count_count_for_map_only() -> None:
+    truth = truth_frames()
+    predictions = perfect(truth)
+    stray = predicted(animal(300, 250), score=0.5)  # above min_score, below the rest
+    predictions[1] = [stray, *predictions[1]]
+    metrics = evaluate_pose(
+        truth,
+        predictions,
+        keypoint_names=NAMES,
+        sigmas=SIGMAS,
+        expected_animals=2,
+        image_sizes=[(400, 300)] * len(truth),
+        min_score=0.25,
+        max_animals=2,  # what `predict` stores
+    )
+    assert (metrics.n_predicted, metrics.n_extra, metrics.n_missed) == (6, 0, 0)
+    assert metrics.n_frames_wrong_count == 1  # the frame without animals
+
+
 def test_weak_predictions_count_for_map_only() -> None:
     truth = truth_frames()
     predictions = [[predicted(i, score=0.1) for i in frame] for frame in truth]

@@ -252,3 +252,22 @@ def test_frames_count_their_instances_on_every_save(store: Store) -> None:
     with store.session() as session:
         frame = session.get(Frame, frame_id)
         assert (frame.n_instances, frame.n_predicted, frame.n_complete) == (2, 0, 2)
+
+
+def test_an_instance_is_complete_without_a_box(store: Store) -> None:
+    frame_id = _frame(store)
+    full = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    with store.session() as session:
+        add_frame_instances(
+            session,
+            frame_id=frame_id,
+            instances=[
+                Instance(keypoints=full, visibility=[2, 1, 2]),  # DLC/SLEAP: no box
+                _instance(1.0),  # a keypoint not labeled
+                Instance(keypoints=full, source="predicted"),
+            ],
+        )
+    with store.session() as session:
+        rows = session.scalars(select(InstanceRow).order_by(InstanceRow.id)).all()
+        assert [row.complete for row in rows] == [True, False, False]
+        assert session.get(Frame, frame_id).n_complete == 1

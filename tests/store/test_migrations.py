@@ -1,4 +1,4 @@
-"""Migrations: the models match them, and 0003 fills progress counts of old stores."""
+"""Migrations: the models match them; 0003 and 0004 fill progress of old stores."""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ def test_models_match_the_migrations(url: str) -> None:
     assert diff == []
 
 
-def test_0003_counts_the_instances_of_existing_frames(url: str) -> None:
+ROWS = [  # frame, source, box, visibility
+    (1, "manual", 1.0, [2, 1]),
+    (1, "manual", 1.0, [2, 0]),
+    (1, "predicted", 1.0, [2, 2]),
+    (2, "manual", None, [2, 2]),
+    (2, "manual", None, [1, 0]),
+]
+
+
+def _old_store(url: str, revision: str) -> None:
+    """A store at `revision` (0002 or later) holding two frames and `ROWS`."""
     config = _alembic_config()
     engine = _engine(url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+        command.upgrade(config, revision)
         connection.execute(
             text(
                 "INSERT INTO videos (id, path, kind, sha256, n_frames, width, height,"
@@ -53,13 +63,7 @@ def test_0003_counts_the_instances_of_existing_frames(url: str) -> None:
                 " VALUES (1, 1, 0, CURRENT_TIMESTAMP), (2, 1, 1, CURRENT_TIMESTAMP)"
             )
         )
-        rows = [  # frame, source, box, visibility
-            (1, "manual", 1.0, [2, 1]),
-            (1, "manual", 1.0, [2, 0]),
-            (1, "predicted", 1.0, [2, 2]),
-            (2, "manual", None, [2, 2]),
-        ]
-        for frame_id, source, x1, visibility in rows:
+        for frame_id, source, x1, visibility in ROWS:
             connection.execute(
                 text(
                     "INSERT INTO instances (frame_id, source, x1, y1, x2, y2,"
@@ -70,6 +74,10 @@ def test_0003_counts_the_instances_of_existing_frames(url: str) -> None:
                 {"f": frame_id, "s": source, "x": x1, "v": json.dumps(visibility)},
             )
     engine.dispose()
+
+
+def _progress(url: str) -> tuple[list[bool], dict[int, tuple[int, int, int]]]:
+    """Each instance's complete flag and each frame's counts, once at head."""
     store = Store(url)  # migrates to head
     with store.session() as session:
         frames = {f.id: f for f in session.query(Frame)}
@@ -80,5 +88,26 @@ def test_0003_counts_the_instances_of_existing_frames(url: str) -> None:
             i: (f.n_instances, f.n_predicted, f.n_complete) for i, f in frames.items()
         }
     store.close()
-    assert complete == [True, False, False, False]
-    assert counts == {1: (3, 1, 1), 2: (1, 0, 0)}
+    return complete, counts
+
+
+def test_old_stores_get_their_labeling_progress(url: str) -> None:
+    _old_store(url, "0002")  # 0003 adds and fills the columns, 0004 recounts
+    assert _progress(url) == (
+        [True, False, False, True, False],
+        {1: (3, 1, 1), 2: (2, 0, 1)},
+    )
+
+
+def test_0004_counts_instances_without_a_box_as_complete(url: str) -> None:
+    _old_store(url, "0003")  # counted by 0003's rule: a box was needed
+    engine = _engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE instances SET complete = (x1 IS NOT NULL AND id = 1)")
+        )
+        connection.execute(text("UPDATE frames SET n_complete = id % 2"))
+    engine.dispose()
+    complete, counts = _progress(url)
+    assert complete == [True, False, False, True, False]
+    assert {f: c[2] for f, c in counts.items()} == {1: 1, 2: 1}

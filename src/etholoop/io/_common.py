@@ -48,11 +48,47 @@ def visible_keypoints(
     return xy, vis
 
 
-def instance_box(instance: Instance, margin: float = 0.0) -> NDArray[np.float64] | None:
+def keypoints_box(
+    xy: NDArray[np.float64],
+    margin: float = 0.0,
+    *,
+    pad_fraction: float = 0.0,
+    image_size: tuple[int, int] | None = None,
+) -> NDArray[np.float64]:
+    """The box around keypoints, padded on each side and clipped to the image.
+
+    Args:
+        xy: Keypoints in px with finite coordinates, shape (points >= 1, 2).
+        margin: Least px added on each side.
+        pad_fraction: Share of the box's larger side added on each side, when
+            that is more than `margin`.
+        image_size: (width, height) to clip the box to, if given.
+
+    Returns:
+        Box corners x1, y1, x2, y2 in px, shape (4,).
+    """
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    pad = max(margin, pad_fraction * float((hi - lo).max()))
+    box = np.concatenate([lo - pad, hi + pad]).astype(np.float64)
+    if image_size is not None:
+        width, height = image_size
+        box = np.clip(box, 0.0, [width, height, width, height])
+    return box
+
+
+def instance_box(
+    instance: Instance,
+    margin: float = 0.0,
+    *,
+    pad_fraction: float = 0.0,
+    image_size: tuple[int, int] | None = None,
+) -> NDArray[np.float64] | None:
     """The instance's box, else the box around its labeled keypoints, else None.
 
     Like `Instance.bounding_box`, but a box with NaN counts as no box and only
     keypoints with finite coordinates and visibility 1 or 2 count as labeled.
+    A box derived from the keypoints is padded and clipped by `keypoints_box`
+    (`margin`, `pad_fraction`, `image_size`); a given box is returned as is.
 
     Returns:
         Box corners x1, y1, x2, y2 in px, shape (4,), or None if the instance has
@@ -64,8 +100,9 @@ def instance_box(instance: Instance, margin: float = 0.0) -> NDArray[np.float64]
     labeled = xy[vis > NOT_LABELED]
     if len(labeled) == 0:
         return None
-    lo, hi = labeled.min(axis=0) - margin, labeled.max(axis=0) + margin
-    return np.array([lo[0], lo[1], hi[0], hi[1]], dtype=np.float64)
+    return keypoints_box(
+        labeled, margin, pad_fraction=pad_fraction, image_size=image_size
+    )
 
 
 def _image_source(

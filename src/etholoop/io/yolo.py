@@ -61,6 +61,7 @@ def write_yolo(
     *,
     split: str = "train",
     margin: float = 0.0,
+    pad_fraction: float = 0.0,
 ) -> None:
     """Write one split of an Ultralytics pose dataset and its `data.yaml`.
 
@@ -78,6 +79,9 @@ def write_yolo(
             of image-sequence videos default to the video's own image files.
         split: Split name: "train", "val" or "test".
         margin: Px added around the keypoints of an instance without a box.
+        pad_fraction: Share of the larger side of such a keypoints' box added
+            on each side, when that is more than `margin`. The box is clipped
+            to the image.
 
     Raises:
         FormatError: if a frame has no existing image, the split folders are
@@ -102,7 +106,9 @@ def write_yolo(
         width, height = image_size(sources[key], yaml_path)
         name = names[key]
         copy_image(sources[key], image_dir / name)
-        lines = [_line(inst, width, height, margin) for inst in frame.instances]
+        lines = [
+            _line(inst, width, height, margin, pad_fraction) for inst in frame.instances
+        ]
         text = "".join(line + "\n" for line in lines)
         (label_dir / Path(name).with_suffix(".txt").name).write_text(text)
     splits[split] = f"images/{split}"
@@ -137,9 +143,13 @@ def _existing_splits(sk: Skeleton, yaml_path: Path) -> dict[str, Any]:
     return {key: old[key] for key in SPLIT_KEYS if key in old}
 
 
-def _line(inst: Instance, width: int, height: int, margin: float) -> str:
+def _line(
+    inst: Instance, width: int, height: int, margin: float, pad_fraction: float
+) -> str:
     xy, vis = visible_keypoints(inst)
-    box = instance_box(inst, margin)
+    box = instance_box(
+        inst, margin, pad_fraction=pad_fraction, image_size=(width, height)
+    )
     if box is None:
         cx = cy = w = h = 0.0
     else:

@@ -1,8 +1,11 @@
 """Training data for a pose model: a YOLO pose dataset of a cycle's train+val frames.
 
 Only manual instances are training labels, and a frame that still holds
-unconfirmed predictions is left out (its labels are not final). Validation
-frames are those the split marked `val`; without any, training frames validate.
+unconfirmed predictions is left out (its labels are not final). Instances
+without a box (DeepLabCut and SLEAP labels) get the box evaluation scores
+against: their keypoints' box, padded and clipped as `pose.metrics` does.
+Validation frames are those the split marked `val`; without any, training
+frames validate.
 The snapshot lists every frame used with its split and instance versions, so a
 model run records exactly which labels it learned from.
 """
@@ -18,6 +21,7 @@ from sqlalchemy import select
 from etholoop.errors import ProjectError
 from etholoop.io import save_labels
 from etholoop.label_files import project_label_set
+from etholoop.pose.metrics import BOX_PAD_FRACTION, BOX_PAD_MIN_PX
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.store import latest_cycle
@@ -115,6 +119,8 @@ def write_pose_dataset(
                 "yolo",
                 images=images,
                 split=split,
+                margin=BOX_PAD_MIN_PX,
+                pad_fraction=BOX_PAD_FRACTION,
             )
         snapshot += [
             {

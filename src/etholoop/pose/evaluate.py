@@ -2,7 +2,8 @@
 
 The model predicts on the test frames' images (nothing is written to the
 labels), keeping animals down to `MAP_MIN_SCORE` for mAP; PCK, RMSE and counts
-use those scored `MIN_BOX_SCORE` or more, the ones `predict` would store. The
+use those scored `MIN_BOX_SCORE` or more, at most the project's number of
+animals per frame: the ones `predict` would store. The
 predictions are scored against the manual labels of those frames
 (`pose.metrics`). `metrics.json` and a plot go to the run's folder and the
 metrics into the run's store record under "test".
@@ -91,6 +92,7 @@ def evaluate_run(
         expected_animals=config.animals,
         image_sizes=test.sizes,
         min_score=MIN_BOX_SCORE,
+        max_animals=config.animals,
     )
     with project.store.session() as session:
         run = session.get(ModelRun, found_id)

@@ -7,11 +7,14 @@ Hungarian assignment on mean keypoint distance provides per frame.
 
 Choices where our labels differ from COCO's:
 
-* A truth instance without a box gets the box around its labeled keypoints,
-  padded by `BOX_PAD_FRACTION` of its larger side (at least `BOX_PAD_MIN_PX`):
-  keypoints lie inside the animal, so their hull is smaller than the body, and a
-  single keypoint would otherwise give an empty box. Predictions without a box
-  get the same treatment from their predicted keypoints.
+* A truth instance without a box (DeepLabCut and SLEAP labels have none) gets
+  the box around its labeled keypoints, padded by `BOX_PAD_FRACTION` of its
+  larger side (at least `BOX_PAD_MIN_PX`) and clipped to the image
+  (`io._common.keypoints_box`): keypoints lie inside the animal, so their hull
+  is smaller than the body, and a single keypoint would otherwise give an empty
+  box. Training boxes are derived the same way (`pose.dataset`), so a model
+  learns the boxes it is scored against. Predictions without a box get the
+  same treatment from their predicted keypoints.
 * OKS needs an object area; COCO takes the segmentation area, we have none and
   take the truth box area. The box is larger than the body outline, so OKS is a
   little more lenient than COCO's for the same pixel error.
@@ -35,6 +38,8 @@ from numpy.typing import NDArray
 from pycocotools.coco import COCO  # type: ignore[import-untyped]
 from pycocotools.cocoeval import COCOeval  # type: ignore[import-untyped]
 
+from etholoop.io._common import keypoints_box
+from etholoop.pose.backend import keep_best
 from etholoop.types import Instance
 
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1)
@@ -177,12 +182,14 @@ def evaluate_pose(
     image_sizes: Sequence[tuple[int, int]] | None = None,
     pck_thresholds: Sequence[float] = PCK_THRESHOLDS,
     min_score: float = 0.0,
+    max_animals: int | None = None,
 ) -> PoseMetrics:
     """Score per-frame predicted instances against per-frame truth instances.
 
     mAP ranks every prediction by its score, as COCO does, so predictions should
     be kept down to a low score; PCK, RMSE and the counts describe the animals a
-    user is shown, those scored `min_score` or more.
+    user is shown, those scored `min_score` or more, at most the `max_animals`
+    best per frame.
 
     Args:
         truth: Truth instances of each frame.
@@ -194,6 +201,8 @@ def evaluate_pose(
             clipped to it when given.
         pck_thresholds: PCK thresholds, as fractions of the larger truth box side.
         min_score: Predictions scored lower count for mAP only.
+        max_animals: Predictions beyond this many per frame, by box score,
+            count for mAP only (None: no limit).
 
     Raises:
         ValueError: if frame counts, keypoint counts, names or sigmas disagree.
@@ -206,6 +215,8 @@ def evaluate_pose(
     predictions = [
         [p for p in frame if _prediction_score(p) >= min_score] for frame in predictions
     ]
+    if max_animals is not None:
+        predictions = [keep_best(frame, max_animals) for frame in predictions]
     errors = keypoint_errors(
         truth, predictions, n_keypoints=len(sigmas), image_sizes=image_sizes
     )
@@ -394,14 +405,12 @@ def _box(
     """The instance's box, else the padded box of `points`, clipped to the image."""
     if inst.box is not None:
         return inst.box
-    xy = inst.keypoints[points]
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    pad = max(BOX_PAD_FRACTION * float((hi - lo).max()), BOX_PAD_MIN_PX)
-    box = np.concatenate([lo - pad, hi + pad])
-    if image_size is not None:
-        width, height = image_size
-        box = np.clip(box, 0.0, [width, height, width, height])
-    return box
+    return keypoints_box(
+        inst.keypoints[points],
+        BOX_PAD_MIN_PX,
+        pad_fraction=BOX_PAD_FRACTION,
+        image_size=image_size,
+    )
 
 
 def _mean_distance(truth: Instance, prediction: Instance) -> float:

@@ -43,7 +43,9 @@ def _fill_row(row: InstanceRow, inst: Instance) -> None:
     row.box_score = inst.box_score
     row.keypoints = _json_points(inst.keypoints)
     row.visibility = [int(v) for v in inst.visibility]
-    row.complete = inst.source == "manual" and box is not None and all(row.visibility)
+    # done when every keypoint is labeled, visible (2) or not (1); no box is
+    # needed: DLC and SLEAP labels have none, and training derives one
+    row.complete = inst.source == "manual" and all(v > 0 for v in row.visibility)
     row.keypoint_scores = _json_floats(inst.keypoint_scores)
     row.track_id = inst.track_id
     row.author = inst.author

@@ -88,9 +88,10 @@ class Video(Base):
 class Frame(Base):
     """One frame of a video that takes part in labeling (sampled or imported).
 
-    `n_instances`, `n_predicted` and `n_complete` (manual instances with a box and
-    every keypoint labeled) are kept up to date by the save functions of
-    `store.labels`, so labeling progress needs no look at the instances.
+    `n_instances`, `n_predicted` and `n_complete` (manual instances with every
+    keypoint labeled, visible or not; no box needed) are kept up to date by the
+    save functions of `store.labels`, so labeling progress needs no look at the
+    instances.
     """
 
     __tablename__ = "frames"
