@@ -4,19 +4,20 @@ What it measures: how many labeled frames each sampling strategy (random,
 uncertainty, hybrid) needs before a pose model reaches a given accuracy on a
 fixed test split. The 116 labeled 640x480 frames of the DeepLabCut open-field
 mouse (`../shared/data/dlc_openfield_mouse`) are imported into a fresh project
-per seed; `split_frames` draws the test split (20 %) and a few seed labels for
-train+val, and the labels of every other frame are taken out of the store and
-kept by an oracle. A seed model is trained from scratch on the seed labels
-(`train_pose`) and scored on the test split (`evaluate_run`: PCK@0.1, RMSE, OKS
-mAP). The project is then copied once per strategy, and each copy goes round
-the loop: `advance_cycle` picks the next frames from the unlabeled reserve with
-the strategy (uncertainty and hybrid rank them with the latest model), the
-oracle puts back their true labels as manual instances (what a person
-correcting predictions ends up with), `advance_cycle(n=0)` merges them into
-train+val, and the latest model is fine-tuned on the larger label set and
-scored again, as a lab would continue from its last model. Finally a model
-trained from scratch for one epoch on the last label set is scored, for
-comparison with the longer-trained one.
+per seed; `split_frames` draws the test split (20 % of the labeled frames), the
+labels of every other frame are taken out of the store and kept by an oracle,
+and a second `split_frames` (test split kept) draws a few seed frames per
+stratum for train+val, whose labels the oracle puts back. A seed model is
+trained from scratch on the seed labels (`train_pose`) and scored on the test
+split (`evaluate_run`: PCK@0.1, RMSE, OKS mAP). The project is then copied once
+per strategy, and each copy goes round the loop: `advance_cycle` picks the next
+frames from the unlabeled reserve with the strategy (uncertainty and hybrid
+rank them with the latest model), the oracle puts back their true labels as
+manual instances (what a person correcting predictions ends up with),
+`advance_cycle(n=0)` merges them into train+val, and the latest model is
+fine-tuned on the larger label set and scored again, as a lab would continue
+from its last model. Finally a model trained from scratch for one epoch on the last
+label set is scored, for comparison with the longer-trained one.
 
 Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
 the range over seeds), the labels each strategy needs to reach a target
@@ -144,9 +145,9 @@ def new_project(root: Path) -> Project:
     return project
 
 
-def hide_reserve(project: Project) -> Oracle:
-    """Take the labels of frames outside test and train+val out of the store."""
-    kept = set(subset_frames(project, "test")) | set(subset_frames(project, "trainval"))
+def hide_outside_test(project: Project) -> Oracle:
+    """Take the labels of frames outside the test split out of the store."""
+    kept = set(subset_frames(project, "test"))
     oracle: Oracle = {}
     with project.store.session() as session:
         for frame_id, found in load_instances_by_frame(session).items():
@@ -234,14 +235,12 @@ def seed_model(seed: int, settings: Settings) -> tuple[Path, Oracle, Model]:
     root = OUTPUT / f"seed-s{seed}"
     project = new_project(root)
     try:
-        split_frames(
-            project,
-            test=TEST_FRACTION,
-            n_trainval=settings.seed_labels,
-            n_predict=0,
-            seed=seed,
-        )
-        oracle = hide_reserve(project)
+        # split labels every labeled frame outside test as train+val, so the
+        # seed frames are drawn once the others are hidden (test split kept)
+        split_frames(project, test=TEST_FRACTION, n_trainval=0, n_predict=0, seed=seed)
+        oracle = hide_outside_test(project)
+        split_frames(project, n_trainval=settings.seed_labels, n_predict=0, seed=seed)
+        reveal(project, oracle, subset_frames(project, "trainval"))
         model = train_and_score(project, settings, seed, settings.seed_epochs)
     finally:
         project.close()

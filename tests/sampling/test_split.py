@@ -10,7 +10,7 @@ from etholoop.errors import SamplingError
 from etholoop.sampling import sample_frames, split_frames
 from etholoop.status import project_status
 from etholoop.store import add_frame_instances
-from etholoop.store.models import Cycle, SplitMember
+from etholoop.store.models import Cycle, Frame, SplitMember
 from etholoop.types import Instance
 
 
@@ -80,8 +80,8 @@ def test_redrawing_the_test_split_needs_a_flag_and_counts_labels(sampled):
         sampled, test=0.3, redraw_test=True, seed=4, n_trainval=10, n_predict=10
     )
     left = len(set(test_ids) - _members(sampled)["test"])
-    assert result.test_drawn and result.counts["test"] == 24
-    assert result.n_labeled_left_test == left > 0
+    assert result.test_drawn and result.counts["test"] == 4  # 0.3 of 12 labeled
+    assert result.n_labeled_left_test == left == 8
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,31 @@ def test_bad_split_requests_write_nothing(sampled, kwargs, message):
 def test_a_project_without_frames_cannot_be_split(make_project, arena_videos):
     with pytest.raises(SamplingError, match="no frames to split"):
         split_frames(make_project(*arena_videos))
+
+
+def _label_frames(project, frame_ids) -> None:
+    instance = Instance(keypoints=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with project.store.session() as session:
+        for frame_id in frame_ids:
+            add_frame_instances(session, frame_id=frame_id, instances=[instance])
+
+
+@pytest.mark.parametrize(("n_labeled", "n_trainval"), [(40, 20), (10, 20)])
+def test_labeled_frames_go_to_test_and_trainval_first(sampled, n_labeled, n_trainval):
+    with sampled.store.session() as session:
+        frame_ids = sorted(session.scalars(select(Frame.id)))
+    labeled = set(frame_ids[::2][:n_labeled])
+    _label_frames(sampled, labeled)
+    result = split_frames(sampled, n_trainval=n_trainval, n_predict=20)
+    members = _members(sampled)
+    n_test = round(0.15 * n_labeled)
+    assert members["test"] <= labeled and len(members["test"]) == n_test
+    assert labeled - members["test"] <= members["trainval"]
+    assert len(members["trainval"]) == max(n_trainval, n_labeled - n_test)
+    assert not labeled & (members["predict"] | members["reserve"])
+    assert result.labeled == {
+        "test": n_test,
+        "trainval": n_labeled - n_test,
+        "predict": 0,
+        "reserve": 0,
+    }

@@ -2,8 +2,10 @@
 
 The first call creates cycle 0 and draws the test split; later calls keep the
 test split and draw train+val, predict and reserve again from the other frames
-(new frames included). Frames carry the stratum they were sampled in; frames
-that were imported rather than sampled are grouped by video and time bin.
+(new frames included). Frames that hold manual labels come first: the test
+split is drawn from them, and every other one goes to train+val. Frames carry
+the stratum they were sampled in; frames that were imported rather than
+sampled are grouped by video and time bin.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class SplitReport:
     Attributes:
         cycle: Index of the cycle the splits were stored for.
         counts: Frames per split name.
+        labeled: Frames holding manual labels per split name (predict and
+            reserve get none).
         n_val: Train+val frames held out for validation.
         test_drawn: Whether the test split was drawn by this call.
         n_labeled_left_test: Manually labeled frames that left the test split
@@ -54,6 +58,7 @@ class SplitReport:
 
     cycle: int
     counts: dict[str, int]
+    labeled: dict[str, int]
     n_val: int
     test_drawn: bool
     n_labeled_left_test: int
@@ -73,11 +78,14 @@ def split_frames(
 
     Args:
         project: The open project.
-        test: Share of frames for the test split when it is drawn; None means
-            0.15 on the first call and "keep it" later.
-        n_trainval: Frames for train+val.
+        test: Share of the labeled frames (of all frames while none is
+            labeled) for the test split when it is drawn; None means 0.15 on
+            the first call and "keep it" later.
+        n_trainval: Frames for train+val; every labeled frame outside the test
+            split goes there, even beyond this number.
         val_fraction: Share of train+val held out for validation.
-        n_predict: Frames to predict on.
+        n_predict: Frames to predict on (fewer if labeled frames took more of
+            train+val than `n_trainval`).
         seed: Random seed; the same seed on the same frames gives the same splits.
         redraw_test: Draw the test split again although one exists.
 
@@ -116,6 +124,7 @@ def split_frames(
         frame_ids = np.array([r[0] for r in rows], np.int64)
         names = _stratum_names(rows)
         strata = np.unique(names, return_inverse=True)[1].reshape(-1)
+        labeled = np.isin(frame_ids, list(manually_labeled(session)))
         cycle = latest_cycle(session)
         members = [] if cycle is None else load_split_members(session, cycle.id)
         old_test = np.isin(
@@ -125,12 +134,14 @@ def split_frames(
         draw = not has_test or redraw_test
         if draw or test is not None:
             new_test = draw_test(
-                strata, DEFAULT_TEST_FRACTION if test is None else test, rng_test
+                strata,
+                DEFAULT_TEST_FRACTION if test is None else test,
+                rng_test,
+                labeled=labeled,
             )
         else:
             new_test = old_test
-        leaving = frame_ids[old_test & ~new_test].tolist()
-        n_left = len(manually_labeled(session, leaving)) if leaving else 0
+        n_left = int((old_test & ~new_test & labeled).sum())
         if has_test and not draw and test is not None:
             raise SamplingError(
                 f"{project.root}: the test split ({int(old_test.sum())} frames) is "
@@ -147,6 +158,7 @@ def split_frames(
         assignment = assign_splits(
             strata,
             new_test,
+            labeled=labeled,
             n_trainval=n_trainval,
             val_fraction=val_fraction,
             n_predict=n_predict,
@@ -171,6 +183,7 @@ def split_frames(
     return SplitReport(
         cycle=cycle.index,
         counts={s: int((assignment.split == s).sum()) for s in SPLITS},
+        labeled={s: int((assignment.split[labeled] == s).sum()) for s in SPLITS},
         n_val=int(assignment.val.sum()),
         test_drawn=draw,
         n_labeled_left_test=n_left,

@@ -42,9 +42,11 @@ def replace_split_members(
     session.flush()
 
 
-def manually_labeled(session: Session, frame_ids: Collection[int]) -> set[int]:
-    """The frames among `frame_ids` that hold at least one manual instance."""
-    query = select(InstanceRow.frame_id).where(
-        InstanceRow.source == "manual", InstanceRow.frame_id.in_(frame_ids)
-    )
+def manually_labeled(
+    session: Session, frame_ids: Collection[int] | None = None
+) -> set[int]:
+    """The frames among `frame_ids` (default: all) that hold a manual instance."""
+    query = select(InstanceRow.frame_id).where(InstanceRow.source == "manual")
+    if frame_ids is not None:
+        query = query.where(InstanceRow.frame_id.in_(frame_ids))
     return set(session.scalars(query.distinct()))
