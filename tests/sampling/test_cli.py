@@ -56,3 +56,13 @@ def test_sampling_errors_are_one_line(tmp_path, arena_videos):
         assert len(proc.stderr.strip().splitlines()) == 1
         assert message in proc.stderr
     assert not (tmp_path / "proj" / "frames").exists()
+
+
+def test_a_short_sample_says_how_many_distinct_frames_there_were(tmp_path, still_video):
+    proj = str(tmp_path / "proj")
+    _run("init", proj, "--animals", "1", "--keypoints", "nose,tail")
+    _run("add-videos", proj, str(still_video))
+    code, out = _run("sample", proj, "--n", "6")
+    assert code == 0, out
+    assert "Chose 1 frame(s) (1 new) in 4 strata" in out
+    assert "only 1 distinct frame(s) found in these videos, of 6 asked for" in out

@@ -116,6 +116,39 @@ def test_near_duplicates_are_replaced_by_later_frames(make_project, static_video
     assert all(i >= 120 for i in frame_inds[1:])
 
 
+def test_a_still_video_s_shortfall_is_drawn_from_the_other_videos(
+    make_project, arena_videos, still_video
+):
+    # 12 strata of 3 frames; the still video, added last, has one distinct frame
+    project = make_project(*arena_videos, still_video)
+    result = sample_frames(project, n=36)
+    assert result.n_chosen == 36
+    still = [k for name, k in result.per_stratum.items() if name.startswith("video=3")]
+    assert sum(still) == 1
+    arenas = [
+        k
+        for name, k in result.per_stratum.items()
+        if name.startswith(("video=1|", "video=2|"))
+    ]
+    assert sum(arenas) == 35 and max(arenas) - min(arenas) <= 1
+
+
+@pytest.mark.slow
+def test_stratified_meets_n_over_the_real_videos(make_project, shared_data):
+    # the 12 videos `add-videos shared/data/*/*.mp4` registers: the 11 B-SOiD clips
+    # (slowed down: 66 distinct frames in all) and the flies (still for 993 frames,
+    # then about 90 distinct ones); 120 needs most distinct frames behind the
+    # readers too, which only the frames decoded on the way can stand in for
+    videos = sorted(shared_data.glob("*/*.mp4"))
+    assert len(videos) == 12
+    project = make_project(*videos)
+    result = sample_frames(project, n=120, strategy="stratified", seed=0)
+    assert result.n_chosen == 120
+    first = _frames(project)
+    again = sample_frames(project, n=120, strategy="stratified", seed=0)
+    assert again.n_chosen == 120 and again.n_added == 0 and _frames(project) == first
+
+
 def test_diverse_is_more_spread_than_uniform_on_the_real_video(
     make_project, shared_data
 ):

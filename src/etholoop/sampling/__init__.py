@@ -1,9 +1,10 @@
 """Choosing frames to label and splitting them for the active-learning loop.
 
 Pure core: `strata` (video, condition, time bin), `embed` (tiny thumbnails),
-`strategies` (the strategy registry: uniform, stratified, diverse), `splits`
-(test / train+val / predict / reserve). Edges over project, store and video:
-`sample.sample_frames` and `split.split_frames`.
+`strategies` (the strategy registry: uniform, stratified, diverse), `reading`
+(the order chosen frames are read in, and what replaces a near-duplicate),
+`splits` (test / train+val / predict / reserve). Edges over project, store and
+video: `sample.sample_frames` and `split.split_frames`.
 """
 
 from etholoop.sampling.candidates import Candidates

@@ -93,24 +93,3 @@ class Candidates:
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         return [g for g in np.split(order, bounds) if len(g)]
-
-    def gap_ends(self, chosen: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Where the gap after each chosen candidate ends, for picking a stand-in.
-
-        The gap of a chosen candidate runs up to the next chosen one or to the end
-        of its run of candidates with the same video and stratum, whichever is
-        first; a frame rejected as a near-duplicate is replaced from inside it.
-
-        Args:
-            chosen: Ascending positions of the chosen candidates, shape (k,).
-
-        Returns:
-            Exclusive end position of each gap, shape (k,).
-        """
-        n = len(self)
-        change = (np.diff(self.video_ids) != 0) | (np.diff(self.stratum_ids) != 0)
-        run_starts = np.concatenate([np.flatnonzero(change) + 1, [n]])
-        run_ends = run_starts[np.searchsorted(run_starts, chosen, side="right")]
-        next_chosen = np.concatenate([chosen[1:], [n]])
-        ends: NDArray[np.int64] = np.minimum(run_ends, next_chosen).astype(np.int64)
-        return ends

@@ -2,18 +2,20 @@
 
 Each video is opened once and read forward only, so no frame is decoded twice.
 Strategies without embeddings choose up front; the chosen frames are then read
-in ascending order, near-duplicates of frames already kept from the same video
-are replaced by a frame from the gap after them, and the kept frames are written
-to the frame cache and the store. Strategies that need embeddings read an evenly
-spread pool of candidates window by window: each window's frames are embedded,
-its share of the stratum's frames is chosen (counting the frames chosen before
-from that stratum) and cached, and only then is the next window read, so memory
-holds one window of frames.
+in the order of a `reading.ReadingQueue` (all videos side by side), a frame
+that is a near-duplicate of one kept before from the same video is passed over
+and replaced by a frame of its stratum decoded on the way (`reading.StandIns`),
+else by the queue from the frames left (in another stratum when its own has
+given what it can), and the kept frames are written to the frame cache and
+the store. Strategies that need embeddings read an evenly spread pool of
+candidates window by window: each window's frames are embedded, its share of
+the stratum's frames is chosen (counting the frames chosen before from that
+stratum) and cached, and only then is the next window read, so memory holds one
+window of frames.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etholoop.errors import SamplingError
-from etholoop.progress import Advance, Reporter, silent
+from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.sampling.candidates import Candidates
 from etholoop.sampling.conditions import conditions_from_csv, conditions_from_regex
@@ -35,6 +37,7 @@ from etholoop.sampling.embed import (
     embed_frame,
     rms_distances,
 )
+from etholoop.sampling.reading import ForwardFrames, ReadingQueue, StandIns
 from etholoop.sampling.strata import (
     DEFAULT_STRATA,
     DEFAULT_TIME_BINS,
@@ -315,72 +318,65 @@ def _extract(
     chosen: NDArray[np.int64],
     report: Reporter,
 ) -> tuple[NDArray[np.int64], int]:
-    """Cache the chosen frames as PNGs, replacing near-duplicates; kept positions."""
-    ends = candidates.gap_ends(chosen)
-    extraction = _Extraction(candidates)
-    with report("Extracting frames", len(chosen)) as advance:
-        for video_id in np.unique(candidates.video_ids[chosen]):
-            mine = candidates.video_ids[chosen] == video_id
-            extraction.run_video(
-                readers[int(video_id)],
-                dirs[int(video_id)],
-                list(zip(chosen[mine].tolist(), ends[mine].tolist(), strict=True)),
-                advance,
-            )
-    return np.array(sorted(extraction.kept), np.int64), extraction.n_duplicates
+    """Cache the chosen frames as PNGs, replacing near-duplicates; kept positions.
 
+    Frames are read in the order of a `ReadingQueue`; one within
+    `DUPLICATE_DISTANCE` of a frame kept before from the same video is passed
+    over. Its stand-in is a frame of its stratum decoded on the way (see
+    `StandIns`), else the queue draws a replacement ahead of the readers, else
+    (none left ahead) any stand-in held.
 
-class _Extraction:
-    """Reads chosen frames video by video, keeping those that are not duplicates.
-
-    A frame within `DUPLICATE_DISTANCE` of a frame kept before from the same video
-    is passed over and the middle of its gap is queued instead, so reading stays
-    forward-only. When a gap runs out, the frame is owed: the gap of the next
-    frame kept (in this video or a later one) gives a stand-in.
+    Returns:
+        Ascending kept positions, and the number of frames passed over.
     """
-
-    def __init__(self, candidates: Candidates) -> None:
-        self.candidates = candidates
-        self.kept: list[int] = []
-        self.n_duplicates = 0
-        self.n_owed = 0
-
-    def run_video(
-        self,
-        reader: VideoReader,
-        out_dir: Path,
-        queue: list[tuple[int, int]],
-        advance: Advance,
-    ) -> None:
-        """Read the queued (position, gap end) frames of one video, ascending."""
-        heapq.heapify(queue)
-        kept_embeddings = np.zeros((len(queue) + self.n_owed, EMBED_DIMS), np.float32)
-        n_kept = 0
-        out_dir.mkdir(parents=True, exist_ok=True)
-        while queue:
-            pos, end = heapq.heappop(queue)
-            frame_idx = int(self.candidates.frame_inds[pos])
-            rgb = reader.read_frame(frame_idx)
-            embedding = embed_frame(rgb_to_gray(rgb))
-            distances = rms_distances(embedding, kept_embeddings[:n_kept])
-            stand_in = (pos + end) // 2
-            if n_kept and distances.min() < DUPLICATE_DISTANCE:
-                self.n_duplicates += 1
-                if stand_in > pos:
-                    heapq.heappush(queue, (stand_in, end))
-                else:
-                    self.n_owed += 1
+    queue = ReadingQueue(candidates, chosen)
+    stand_ins = StandIns(candidates)
+    kept_embeddings = {v: np.zeros((0, EMBED_DIMS), np.float32) for v in readers}
+    kept: list[int] = []
+    n_duplicates = 0
+    with ExitStack() as stack, report("Extracting frames", len(chosen)) as advance:
+        forward = {}
+        for video_id, reader in readers.items():
+            forward[video_id] = ForwardFrames(reader)
+            stack.callback(forward[video_id].close)
+        while (pos := queue.pop()) is not None:
+            video_id = int(candidates.video_ids[pos])
+            first = pos - int(candidates.frame_inds[pos])
+            earlier = kept_embeddings[video_id]
+            for frame_idx, rgb in forward[video_id].read_to(pos - first):
+                embedding = embed_frame(rgb_to_gray(rgb))
+                if first + frame_idx < pos:
+                    stand_ins.offer(first + frame_idx, rgb, embedding, earlier)
+            distances = rms_distances(embedding, earlier)
+            keep: tuple[int, NDArray[np.uint8], NDArray[np.float32]] | None = (
+                pos,
+                rgb,
+                embedding,
+            )
+            if len(distances) and distances.min() < DUPLICATE_DISTANCE:
+                n_duplicates += 1
+                keep = stand_ins.take(kept_embeddings, candidates.stratum_ids[pos])
+                if keep is None:
+                    n_lost = queue.n_lost
+                    queue.pass_over(pos)
+                    if queue.n_lost > n_lost:
+                        keep = stand_ins.take(kept_embeddings)
+            if keep is None:
                 continue
-            if self.n_owed and stand_in > pos:
-                heapq.heappush(queue, (stand_in, end))
-                self.n_owed -= 1
-            kept_embeddings[n_kept] = embedding
-            n_kept += 1
-            self.kept.append(pos)
-            path = out_dir / f"{frame_idx:06d}.png"
+            if candidates.stratum_ids[keep[0]] == candidates.stratum_ids[pos]:
+                queue.keep(pos)  # its stratum has its frame
+            kept_pos, kept_rgb, kept_embedding = keep
+            kept_video = int(candidates.video_ids[kept_pos])
+            kept_embeddings[kept_video] = np.vstack(
+                [kept_embeddings[kept_video], kept_embedding]
+            )
+            kept.append(kept_pos)
+            path = dirs[kept_video] / f"{int(candidates.frame_inds[kept_pos]):06d}.png"
             if not path.exists():
-                write_png(rgb, path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_png(kept_rgb, path)
             advance(1)
+    return np.array(sorted(kept), np.int64), n_duplicates
 
 
 def _store_conditions(

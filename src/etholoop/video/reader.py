@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self, overload
@@ -87,6 +87,15 @@ class VideoReader(ABC):
             )
         return self.read_frame(key)
 
+    @property
+    def seek_points(self) -> NDArray[np.int64]:
+        """Frames decoding can start at, ascending from 0.
+
+        Reading a frame decodes every frame from the last seek point at or
+        before it; an image sequence can start at any frame.
+        """
+        return np.arange(self.n_frames, dtype=np.int64)
+
     def check_index(self, frame_idx: int) -> None:
         """Check that a frame index lies in [0, n_frames).
 
@@ -119,7 +128,11 @@ class VideoReader(ABC):
         return rgb_to_gray(rgb) if gray else rgb
 
     def iter_frames(
-        self, start: int = 0, stop: int | None = None, gray: bool = False
+        self,
+        start: int = 0,
+        stop: int | None = None,
+        gray: bool = False,
+        wanted: Callable[[int], bool] | None = None,
     ) -> Iterator[tuple[int, Frame]]:
         """Frames `start` to `stop - 1` in order, in one decoding pass.
 
@@ -127,6 +140,8 @@ class VideoReader(ABC):
             start: First frame index.
             stop: One past the last frame index; None for the end of the video.
             gray: Yield luma (H, W) instead of RGB (H, W, 3).
+            wanted: Asked of each index as it is reached; a frame it declines is
+                decoded (a video must be) but not converted nor yielded.
 
         Yields:
             (frame index, uint8 frame) pairs.
@@ -143,7 +158,7 @@ class VideoReader(ABC):
         self._check_open()
         if start == stop:
             return
-        for frame_idx, rgb in self._iter_frames(start, stop):
+        for frame_idx, rgb in self._iter_frames(start, stop, wanted or _every):
             yield frame_idx, rgb_to_gray(rgb) if gray else rgb
 
     def close(self) -> None:
@@ -170,8 +185,10 @@ class VideoReader(ABC):
         """RGB frame (H, W, 3) at a valid index."""
 
     @abstractmethod
-    def _iter_frames(self, start: int, stop: int) -> Iterator[tuple[int, Frame]]:
-        """(index, RGB frame) pairs for start <= index < stop, 0 <= start < stop."""
+    def _iter_frames(
+        self, start: int, stop: int, wanted: Callable[[int], bool]
+    ) -> Iterator[tuple[int, Frame]]:
+        """(index, RGB frame) of the wanted frames in [start, stop), start < stop."""
 
 
 class PyAVReader(VideoReader):
@@ -203,6 +220,11 @@ class PyAVReader(VideoReader):
         self.codec = stream.codec_context.name
         self.pix_fmt = stream.codec_context.pix_fmt or "unknown"
 
+    @property
+    def seek_points(self) -> NDArray[np.int64]:
+        """Frames decoding can start at: the safe frames, and the file start."""
+        return np.union1d([0], self._decoder.index.safe_inds).astype(np.int64)
+
     def close(self) -> None:
         """Close the file."""
         super().close()
@@ -211,13 +233,16 @@ class PyAVReader(VideoReader):
     def _read_frame(self, frame_idx: int) -> Frame:
         return _to_rgb(self._decoder.frame(frame_idx))
 
-    def _iter_frames(self, start: int, stop: int) -> Iterator[tuple[int, Frame]]:
+    def _iter_frames(
+        self, start: int, stop: int, wanted: Callable[[int], bool]
+    ) -> Iterator[tuple[int, Frame]]:
         decoder = FrameDecoder(self.path, self._decoder.index)
         try:
             for frame_idx, frame in decoder.frames_from(start):
                 if frame_idx >= stop:
                     return
-                yield frame_idx, _to_rgb(frame)
+                if wanted(frame_idx):
+                    yield frame_idx, _to_rgb(frame)
                 if frame_idx == stop - 1:
                     return
         finally:
@@ -259,9 +284,12 @@ class ImageSequenceReader(VideoReader):
         except OSError as exc:
             raise VideoError(f"{file}: not a readable image ({exc})") from exc
 
-    def _iter_frames(self, start: int, stop: int) -> Iterator[tuple[int, Frame]]:
+    def _iter_frames(
+        self, start: int, stop: int, wanted: Callable[[int], bool]
+    ) -> Iterator[tuple[int, Frame]]:
         for frame_idx in range(start, stop):
-            yield frame_idx, self._read_frame(frame_idx)
+            if wanted(frame_idx):
+                yield frame_idx, self._read_frame(frame_idx)
 
 
 def open_video(path_or_image_files: Path | str | Sequence[Path | str]) -> VideoReader:
@@ -292,6 +320,10 @@ def rgb_to_gray(rgb: Frame) -> Frame:
     """
     r, g, b = (rgb[..., c].astype(np.uint16) for c in range(3))
     return ((r * 77 + g * 150 + b * 29 + 128) >> 8).astype(np.uint8)
+
+
+def _every(frame_idx: int) -> bool:
+    return True
 
 
 def _to_rgb(frame: VideoFrame) -> Frame:
