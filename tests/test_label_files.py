@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from attrs import evolve
 
 from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.errors import FormatError, SkeletonMismatchError
+from etholoop.io import load_labels, save_labels
 from etholoop.label_files import export_labels, import_labels, project_label_set
 from etholoop.project import Project
 from etholoop.status import project_status
+from etholoop.types import FrameLabels, LabelSet, VideoRef
 
 MOUSE = SkeletonConfig(
     keypoints=["nose", "earL", "earR", "tailB"],
@@ -173,3 +177,144 @@ def test_labels_of_a_missing_video_are_refused(
         with pytest.raises(FormatError, match="does not exist"):
             import_labels(project, csv)
         _nothing_written(project)
+
+
+def test_a_keypoint_map_may_import_a_subset(tmp_path: Path, dlc_csv: Path) -> None:
+    subset = {k: v for k, v in DLC_MAP.items() if k != "tailbase"}
+    with _project(tmp_path / "a") as project:
+        report = import_labels(project, dlc_csv, keypoint_map=subset)
+        assert (report.n_frames, report.dropped, report.unlabeled) == (
+            116,
+            ("tailbase",),
+            ("tailB",),
+        )
+        for xy, vis in _by_image(project).values():
+            np.testing.assert_array_equal(vis, [2, 2, 2, 0])
+            assert np.isnan(xy[3]).all()
+
+
+def test_cli_names_the_dropped_keypoints(tmp_path: Path, dlc_csv: Path) -> None:
+    from typer.testing import CliRunner
+
+    from etholoop.cli import app
+
+    _project(tmp_path / "a").close()
+    result = CliRunner().invoke(
+        app,
+        [
+            "import",
+            str(tmp_path / "a"),
+            str(dlc_csv),
+            "--keypoint-map",
+            "snout=nose,leftear=earL,rightear=earR",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "dropped file keypoints not in the project: tailbase" in result.output
+    assert "project keypoints not in the file, left unlabeled: tailB" in result.output
+
+
+def test_a_labeled_data_folder_imports_with_format_dlc(
+    tmp_path: Path, dlc_csv: Path
+) -> None:
+    with _project(tmp_path / "a") as project:
+        report = import_labels(
+            project, dlc_csv.parent, format="dlc", keypoint_map=DLC_MAP
+        )
+        assert (report.n_frames, report.n_instances) == (116, 116)
+
+
+def _read_as_deeplabcut(csv: Path) -> pd.DataFrame:
+    """A CollectedData CSV read the way DeepLabCut >= 2.3 reads it."""
+    with csv.open() as f:
+        head = [next(f) for _ in range(5)]
+    header = [0, 1, 2, 3] if head[1].startswith("individuals") else [0, 1, 2]
+    index_col = [0, 1, 2] if head[-1].split(",")[0] == "labeled-data" else 0
+    return pd.read_csv(csv, header=header, index_col=index_col)
+
+
+def test_dlc_export_to_a_folder_is_a_deeplabcut_project(
+    tmp_path: Path, dlc_csv: Path
+) -> None:
+    original = _read_as_deeplabcut(dlc_csv)
+    with _project(tmp_path / "a") as source:
+        import_labels(source, dlc_csv, keypoint_map=DLC_MAP)
+        labels = _by_image(source)
+        out = tmp_path / "export"
+        report = export_labels(source, out, format="dlc")
+    assert (report.n_frames, report.n_instances, report.scorer) == (116, 116, "Pranav")
+    folder = out / "labeled-data" / "m4s1"
+    assert sorted(p.name for p in folder.glob("*.png")) == sorted(labels)
+    csv = _read_as_deeplabcut(folder / "CollectedData_Pranav.csv")
+    h5 = pd.read_hdf(folder / "CollectedData_Pranav.h5", "df_with_missing")
+    assert pd.read_hdf(folder / "CollectedData_Pranav.h5").equals(h5)
+    for table in (csv, h5):
+        assert list(table.index) == [tuple(name.split("/")) for name in original.index]
+        assert list(table.columns.names) == ["scorer", "bodyparts", "coords"]
+        assert set(table.columns.get_level_values("scorer")) == {"Pranav"}
+        assert list(table.columns.get_level_values("bodyparts")[::2]) == list(
+            MOUSE.keypoints
+        )
+        np.testing.assert_allclose(
+            table.to_numpy(), original.to_numpy(), atol=1e-6, rtol=0
+        )
+    with _project(tmp_path / "b") as target:
+        import_labels(target, folder)
+        again = _by_image(target)
+        authors = {
+            inst.author
+            for frame in project_label_set(target, with_images=False)[0].frames
+            for inst in frame.instances
+        }
+    assert authors == {"Pranav"}
+    assert again.keys() == labels.keys()
+    for image, (xy, vis) in labels.items():
+        np.testing.assert_allclose(again[image][0], xy, atol=1e-6, rtol=0)
+        np.testing.assert_array_equal(again[image][1], vis)
+
+
+def test_dlc_export_of_a_single_animal_project_ignores_predictions(
+    tmp_path: Path, dlc_csv: Path
+) -> None:
+    with _project(tmp_path / "a") as project:
+        import_labels(project, dlc_csv, keypoint_map=DLC_MAP)
+        import_labels(project, dlc_csv, keypoint_map=DLC_MAP, source="predicted")
+        report = export_labels(project, tmp_path / "x", format="dlc", scorer="Alex")
+        assert (report.n_frames, report.n_instances) == (116, 116)
+        csv = tmp_path / "x/labeled-data/m4s1/CollectedData_Alex.csv"
+        assert _read_as_deeplabcut(csv).shape == (116, 8)
+
+
+def test_export_writes_manual_labels_unless_predictions_are_asked_for(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    from tests.io.helpers import SKELETON, random_instance, write_images
+
+    files = write_images(tmp_path / "src" / "sess", (64, 48), 4)
+    manual = random_instance(rng, (64, 48), None)
+    predicted = evolve(random_instance(rng, (64, 48), None), source="predicted")
+    sources = {0: [manual], 1: [predicted], 3: [manual, predicted]}
+    labels = LabelSet(
+        SKELETON,
+        [VideoRef(str(files[0].parent), map(str, files))],
+        [FrameLabels(0, i, insts) for i, insts in sources.items()],
+    )
+    save_labels(labels, tmp_path / "in.json")
+    skeleton = SkeletonConfig(keypoints=list(SKELETON.keypoints))
+    config = ProjectConfig(name="p", animals=1, skeleton=skeleton)
+    with Project.create(tmp_path / "p", config) as project:
+        import_labels(project, tmp_path / "in.json")
+        cases = {False: (2, 2, {"manual"}), True: (3, 4, {"manual", "predicted"})}
+        for include, (n_frames, n_instances, kinds) in cases.items():
+            out = tmp_path / f"out-{include}"
+            report = export_labels(
+                project, out, format="coco", include_predictions=include
+            )
+            back = load_labels(out / "labels.json")
+            assert (report.n_frames, report.n_instances) == (n_frames, n_instances)
+            assert (len(back.frames), back.n_instances) == (n_frames, n_instances)
+            assert {i.source for f in back.frames for i in f.instances} == kinds
+        # no DLC scorer among the authors (import:in.json): the default one;
+        # the video is named after the folder the COCO images came from
+        assert export_labels(project, tmp_path / "d", format="dlc").scorer == "etholoop"
+        assert (tmp_path / "d/labeled-data/images/CollectedData_etholoop.h5").is_file()

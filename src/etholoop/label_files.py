@@ -11,6 +11,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from attrs import evolve, frozen
 from sqlalchemy import select
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session
 from etholoop.errors import FormatError
 from etholoop.ingest import register_video
 from etholoop.io import load_labels, map_to_skeleton, save_labels
+from etholoop.io.dlc import DEFAULT_SCORER
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
+from etholoop.relabel import MoveReport, move_labels_to_copies
 from etholoop.store import (
     add_frame_instances,
     get_or_add_frame,
@@ -40,11 +43,22 @@ from etholoop.video import extract_frames, open_video, probe_images, probe_video
 
 @frozen
 class TransferReport:
-    """Counts of what an import or export moved."""
+    """Counts of what an import or export moved.
+
+    `moves` says, per normalized copy of an imported video, where the labeled
+    frames of its raw video went (see `etholoop.relabel`). `dropped` names the
+    file keypoints an import left out (not in the project), `unlabeled` the
+    project keypoints its file lacks; `scorer` is the one a DeepLabCut export
+    wrote.
+    """
 
     n_frames: int
     n_instances: int
     n_skipped: int = 0
+    moves: tuple[MoveReport, ...] = ()
+    dropped: tuple[str, ...] = ()
+    unlabeled: tuple[str, ...] = ()
+    scorer: str | None = None
 
 
 def _probe_ref(ref: VideoRef, source: Path) -> VideoInfo:
@@ -93,16 +107,20 @@ def import_labels(
 
     Args:
         project: The open project.
-        path: The label file (or YOLO dataset folder).
-        format: "dlc", "slp", "coco", "yolo" or "auto".
-        keypoint_map: File keypoint name -> project keypoint name.
+        path: The label file, DeepLabCut `labeled-data/<video>/` or project
+            folder, or YOLO dataset folder.
+        format: "dlc", "slp", "coco", "yolo", "nwb" or "auto".
+        keypoint_map: File keypoint name -> project keypoint name; with one, file
+            keypoints it leaves out are dropped and project keypoints the file
+            lacks stay unlabeled (see `io.match_keypoints`); both are reported.
         source: Mark every instance "manual" or "predicted"; None keeps the file's.
-        author: Recorded on every instance; default "import:<file name>".
+        author: Recorded on instances the file names no author for (DeepLabCut
+            names its scorer); default "import:<file name>".
         report: Progress reporter.
     """
     if not path.exists():
-        raise FormatError(f"{path}: no such file")
-    labels = map_to_skeleton(
+        raise FormatError(f"{path}: no such file or folder")
+    labels, match = map_to_skeleton(
         load_labels(path, format), project.skeleton, keypoint_map, source=str(path)
     )
     author = author or f"import:{path.name}"
@@ -154,7 +172,19 @@ def import_labels(
                 session, frame_id=row.id, instances=instances
             )
             n_frames += 1
-    return TransferReport(n_frames, n_instances, n_skipped)
+    # Labels follow their video: onto the normalized copy, where one exists.
+    # Frames whose copy frame holds these labels already count as skipped.
+    with project.store.session() as session:
+        moves = move_labels_to_copies(session, video_ids)
+    n_same = sum(m.n_duplicates for m in moves)
+    return TransferReport(
+        n_frames - n_same,
+        n_instances - sum(m.n_duplicate_instances for m in moves),
+        n_skipped + n_same,
+        moves,
+        dropped=match.dropped,
+        unlabeled=match.unlabeled,
+    )
 
 
 def _has_instances(session: Session, frame_id: int, sources: Collection[str]) -> bool:
@@ -224,6 +254,8 @@ def project_label_set(
 
     With `with_images`, frames of video files are extracted to the frame cache
     (one decode pass per video) so that image-based formats can be written.
+    An image sequence's `VideoRef` names the folder it was registered from
+    (exports name it after that folder), its image files are the cached copies.
 
     Args:
         project: The open project.
@@ -233,6 +265,18 @@ def project_label_set(
             are left out.
         report: Progress reporter.
     """
+    labels, images, _ = _label_set(project, with_images, frame_ids, sources, report)
+    return labels, images
+
+
+def _label_set(
+    project: Project,
+    with_images: bool,
+    frame_ids: Collection[int] | None,
+    sources: Collection[Source],
+    report: Reporter,
+) -> tuple[LabelSet, dict[tuple[int, int], Path], list[Video]]:
+    """`project_label_set`, and the store's row of each of its videos."""
     with project.store.session() as session:
         labeled = select(InstanceRow.frame_id).where(InstanceRow.source.in_(sources))
         query = (
@@ -260,7 +304,10 @@ def project_label_set(
         cache = project.frame_dir(video.sha256)
         if video.image_files is not None:
             refs.append(
-                VideoRef(str(cache), [str(cache / n) for n in video.image_files])
+                VideoRef(
+                    str(project.resolve(video.path)),
+                    [str(cache / n) for n in video.image_files],
+                )
             )
         else:
             refs.append(VideoRef(str(project.resolve(video.path))))
@@ -271,19 +318,77 @@ def project_label_set(
         frames.extend(
             FrameLabels(video_idx, f.frame_idx, instances[f.id]) for f in video_frames
         )
-    return LabelSet(project.skeleton, refs, frames), images
+    labels = LabelSet(project.skeleton, refs, frames)
+    return labels, images, [videos[video_id] for video_id in by_video]
 
 
 IMAGE_FORMATS = ("coco", "yolo", "dlc")
+# authors etholoop writes itself: import:<file>, pose-run-<id>, etholoop.synth
+_TOOL_AUTHORS = ("import:", "pose-run-", "etholoop")
+
+
+def dlc_scorer(labels: LabelSet) -> str:
+    """The DeepLabCut scorer to export under: the one labeler of the manual labels.
+
+    A DeepLabCut import records the table's scorer as each instance's author,
+    so a DLC project round-trips under its scorer. Authors that etholoop writes
+    itself (`import:<file>`, `pose-run-<id>`, `etholoop.synth`) and instances
+    without an author do not count; with no such labeler, or several, the
+    scorer is "etholoop".
+    """
+    authors = {
+        inst.author
+        for frame in labels.frames
+        for inst in frame.instances
+        if inst.source == "manual"
+        and inst.author
+        and not inst.author.startswith(_TOOL_AUTHORS)
+    }
+    return authors.pop() if len(authors) == 1 else DEFAULT_SCORER
 
 
 def export_labels(
-    project: Project, out: Path, *, format: str, report: Reporter = silent
+    project: Project,
+    out: Path,
+    *,
+    format: str,
+    include_predictions: bool = False,
+    scorer: str | None = None,
+    report: Reporter = silent,
 ) -> TransferReport:
-    """Write every labeled frame of the project to `out` in `format`."""
-    labels, images = project_label_set(
-        project, with_images=format in IMAGE_FORMATS, report=report
+    """Write the project's labeled frames to `out` in `format`.
+
+    Manual labels only, so that an export is the ground truth; with
+    `include_predictions` predicted instances too (a frame with both gets
+    both). Frames without any exported instance are left out. `out` may be a
+    folder for every format (see `io.save_labels`); DeepLabCut then writes a
+    DLC project's `labeled-data/<video>/` folders.
+
+    Args:
+        project: The open project.
+        out: The file or folder to write.
+        format: One of `io.FORMATS`.
+        include_predictions: Also write predicted instances.
+        scorer: DeepLabCut's scorer; default `dlc_scorer` of the labels.
+        report: Progress reporter.
+
+    Returns:
+        The frames and instances written, and the DeepLabCut scorer used.
+
+    Raises:
+        FormatError: if `scorer` is given for another format than DeepLabCut,
+            or the writer cannot write.
+    """
+    if scorer is not None and format != "dlc":
+        raise FormatError(f"{out}: a scorer is written only by --format dlc")
+    sources: tuple[Source, ...] = SOURCES if include_predictions else ("manual",)
+    labels, images, videos = _label_set(
+        project, format in IMAGE_FORMATS, None, sources, report
     )
+    options: dict[str, Any] = {}
+    if format == "dlc":
+        scorer = scorer or dlc_scorer(labels)
+        options = {"scorer": scorer, "n_frames": [v.n_frames for v in videos]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_labels(labels, out, format, images=images)
-    return TransferReport(len(labels.frames), labels.n_instances)
+    save_labels(labels, out, format, images=images, **options)
+    return TransferReport(len(labels.frames), labels.n_instances, scorer=scorer)

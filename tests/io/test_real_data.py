@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etholoop.io import export_image_names, load_labels, read_dlc, save_labels
+from etholoop.io import (
+    detect_format,
+    export_image_names,
+    load_labels,
+    read_dlc,
+    save_labels,
+)
 from etholoop.types import LabelSet
 from tests.io.helpers import assert_same_instances, by_image
 
@@ -61,6 +67,17 @@ def test_dlc_h5_twin_matches_csv(openfield: LabelSet, shared_data: Path) -> None
     for a, b in zip(h5.frames, openfield.frames, strict=True):
         assert (a.video, a.frame_idx) == (b.video, b.frame_idx)
         assert_same_instances(a, b, h5, openfield)
+
+
+def test_dlc_labeled_data_folder(openfield: LabelSet, shared_data: Path) -> None:
+    folder = (shared_data / DLC_CSV).parent
+    assert detect_format(folder) == "dlc"
+    got = load_labels(folder)
+    assert got.videos == openfield.videos
+    for a, b in zip(got.frames, openfield.frames, strict=True):
+        assert (a.video, a.frame_idx) == (b.video, b.frame_idx)
+        assert_same_instances(a, b, got, openfield)
+    assert {i.author for f in got.frames for i in f.instances} == {"Pranav"}
 
 
 @pytest.mark.parametrize("fmt", ["coco", "slp", "yolo", "dlc", "nwb"])

@@ -224,3 +224,25 @@ def test_boxes_round_trip_through_slp_and_coco(tmp_path: Path) -> None:
         (got,) = load_labels(target).frames[0].instances
         assert got.box is not None, fmt
         np.testing.assert_allclose(got.box, inst.box, atol=1e-6, err_msg=fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "written"),
+    [
+        ("coco", "labels.json"),
+        ("slp", "labels.slp"),
+        ("nwb", "labels.nwb"),
+        ("yolo", "data.yaml"),
+        ("dlc", "labeled-data/vidA/CollectedData_etholoop.csv"),
+    ],
+)
+def test_every_format_writes_into_a_folder(
+    fmt: str, written: str, toy_labels: LabelSet, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    save_labels(toy_labels, out, fmt)
+    assert (out / written).is_file()
+    if fmt == "coco":
+        assert (out / "images").is_dir()
+    back = load_labels(out / written if fmt in ("coco", "slp", "nwb") else out)
+    assert len(back.frames) == len(toy_labels.frames)

@@ -5,9 +5,9 @@ One module per format (`dlc`, `slp`, `coco`, `yolo`, `nwb`), each with
 by name; `load_labels` and `save_labels` dispatch on it. `map_to_skeleton` then
 fits imported labels to the project skeleton by keypoint name.
 
-    >>> labels = load_labels("labeled-data/m4s1/CollectedData_Pranav.csv")
-    >>> labels = map_to_skeleton(labels, project_skeleton, source="CollectedData")
-    >>> save_labels(labels, "export/train.json", "coco")
+    >>> labels = load_labels("labeled-data/m4s1")  # its CollectedData_*.csv
+    >>> labels, match = map_to_skeleton(labels, project_skeleton, {"snout": "nose"})
+    >>> save_labels(labels, "export/coco", "coco")  # export/coco/labels.json
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from etholoop.io._registry import REGISTRY, LabelFormat, suffix_of
 from etholoop.io.coco import read_coco, write_coco
 from etholoop.io.dlc import read_dlc, write_dlc
 from etholoop.io.nwb import read_nwb, write_nwb
-from etholoop.io.skeleton_map import map_to_skeleton, match_keypoints
+from etholoop.io.skeleton_map import KeypointMatch, map_to_skeleton, match_keypoints
 from etholoop.io.slp import read_slp, write_slp
 from etholoop.io.yolo import read_yolo, write_yolo
 from etholoop.types import LabelSet
@@ -37,6 +37,7 @@ FORMATS: tuple[str, ...] = tuple(
 __all__ = [
     "FORMATS",
     "ImageMap",
+    "KeypointMatch",
     "LabelFormat",
     "detect_format",
     "export_image_names",
@@ -95,12 +96,23 @@ def _sniff_text(path: Path) -> str | None:
     return None
 
 
+def _sniff_folder(path: Path) -> str | None:
+    """The format a folder holds by its contents (see `detect_format`), or None."""
+    if dlc.folder_tables(path) or (path / dlc.LABELED_DATA).is_dir():
+        return "dlc"
+    if any((path / name).exists() for name in ("data.yaml", "labels", "images")):
+        return "yolo"
+    return None
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
     """The format of a label file or folder, from its suffix, else its content.
 
-    `.csv` is DeepLabCut, `.slp` SLEAP, `.json` COCO, `.nwb` NWB, a folder or a
-    `data.yaml` YOLO; an `.h5` is SLEAP, NWB or (otherwise) DeepLabCut by its
-    content, and a file with another suffix is sniffed.
+    `.csv` is DeepLabCut, `.slp` SLEAP, `.json` COCO, `.nwb` NWB, a `data.yaml`
+    YOLO; an `.h5` is SLEAP, NWB or (otherwise) DeepLabCut by its content, and a
+    file with another suffix is sniffed. A folder holding `CollectedData_*.csv`
+    or `.h5` (DLC's `labeled-data/<video>/`) or `labeled-data/` (a DLC
+    project) is DeepLabCut, one holding `data.yaml`, `labels/` or `images/` YOLO.
 
     Raises:
         FormatError: if the path does not exist or its format is not recognized.
@@ -108,6 +120,15 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file or folder")
+    if path.is_dir():
+        found = _sniff_folder(path)
+        if found is None:
+            raise FormatError(
+                f"{path}: cannot tell the label format of this folder: no "
+                "CollectedData_*.csv/.h5 or labeled-data/ (DeepLabCut), no "
+                "data.yaml (YOLO); pass a label file"
+            )
+        return found
     suffix = suffix_of(path)
     if suffix in (".h5", ".hdf5"):
         return _sniff_hdf5(path) or "dlc"
@@ -124,7 +145,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def load_labels(path: str | os.PathLike[str], format: str = "auto") -> LabelSet:
-    """Read a label file (or YOLO dataset folder) into a `LabelSet`.
+    """Read a label file (or DeepLabCut or YOLO folder) into a `LabelSet`.
 
     Args:
         path: The label file or folder.
@@ -160,7 +181,10 @@ def save_labels(
 
     Args:
         labels: The labels to write.
-        path: The file to write (a folder for YOLO).
+        path: The file to write, or a folder: YOLO and DeepLabCut write their
+            folder layouts into it, the others `labels.<suffix>` (COCO with
+            `images/` beside it). A path without the format's file suffix is
+            taken for a folder.
         format: One of `FORMATS`, or "auto": `.csv` DLC, `.slp` SLEAP, `.json`
             COCO, `.nwb` NWB, a folder or `.yaml` YOLO.
         images: Image file per (video index, frame_idx): COCO and YOLO copy
@@ -190,6 +214,8 @@ def save_labels(
             f"{path}: format {name!r} cannot be written; "
             f"writable: {', '.join(writable)}"
         )
+    if fmt.file_name and path.suffix.lower() != Path(fmt.file_name).suffix:
+        path = path / fmt.file_name
     if fmt.takes_images:
         fmt.writer(labels, path, images=images, **options)
     else:

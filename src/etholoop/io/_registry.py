@@ -32,6 +32,8 @@ class LabelFormat:
         reader: `read_<fmt>(path) -> LabelSet`, or None if write-only.
         writer: `write_<fmt>(labels, path, ...)`, or None if read-only.
         takes_images: True if the writer takes `images=` (it copies frames).
+        file_name: The file the writer writes into a folder given as its path,
+            e.g. "labels.json"; None if the writer takes folders itself.
     """
 
     name: str
@@ -39,6 +41,7 @@ class LabelFormat:
     reader: Reader | None = None
     writer: Writer | None = None
     takes_images: bool = False
+    file_name: str | None = None
 
 
 REGISTRY: dict[str, LabelFormat] = {}
@@ -65,18 +68,23 @@ def register_reader(name: str, *, suffixes: tuple[str, ...] = ()) -> Callable[[F
     return decorate
 
 
-def register_writer(name: str, *, takes_images: bool = False) -> Callable[[F], F]:
+def register_writer(
+    name: str, *, takes_images: bool = False, file_name: str | None = None
+) -> Callable[[F], F]:
     """Register the decorated function as the writer of format `name`.
 
     Args:
         name: Format name.
         takes_images: True if the writer accepts `images=`.
+        file_name: The file to write into a folder given as the path (a path
+            without this file's suffix is taken for a folder).
     """
 
     def decorate(func: F) -> F:
         entry = _entry(name)
         entry.writer = func
         entry.takes_images = takes_images
+        entry.file_name = file_name
         return func
 
     return decorate

@@ -53,7 +53,7 @@ IMAGES_DIR = "images"
 CATEGORY_NAME = "animal"
 
 
-@register_writer("coco", takes_images=True)
+@register_writer("coco", takes_images=True, file_name="labels.json")
 def write_coco(
     labels: LabelSet,
     path: str | os.PathLike[str],

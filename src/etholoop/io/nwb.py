@@ -59,7 +59,7 @@ def _nwb_name(name: str) -> str:
     return re.sub(r"[/:]", "_", name) or "animal"
 
 
-@register_writer("nwb")
+@register_writer("nwb", file_name="labels.nwb")
 def write_nwb(
     labels: LabelSet,
     path: str | os.PathLike[str],

@@ -41,7 +41,7 @@ def read_slp(path: str | os.PathLike[str]) -> LabelSet:
     return from_sleap(labels, path)
 
 
-@register_writer("slp")
+@register_writer("slp", file_name="labels.slp")
 def write_slp(labels: LabelSet, path: str | os.PathLike[str]) -> None:
     """Write a SLEAP labels file (no embedded images; videos are referenced).
 
