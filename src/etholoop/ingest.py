@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from etholoop.errors import EtholoopError
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
+from etholoop.relabel import MoveReport, move_labels_to_copy
 from etholoop.store import add_video, find_video_by_hash, list_videos
 from etholoop.store.models import Video
 from etholoop.types import VideoInfo
@@ -44,11 +45,15 @@ class AddVideosReport:
 
 @frozen
 class PreprocessReport:
-    """What `preprocess_videos` did: written, skipped (already done), failed."""
+    """What `preprocess_videos` did: written, skipped (already done), failed.
+
+    `moves` says, per copy written, where the raw video's labeled frames went.
+    """
 
     written: list[int]
     skipped: list[int]
     failed: list[Failure]
+    moves: tuple[MoveReport, ...] = ()
 
 
 def register_video(
@@ -134,6 +139,8 @@ def preprocess_videos(
 
     Resumable per video: a finished copy is registered and skipped next time; an
     interrupted one leaves only a `.partial.mp4` that the next run overwrites.
+    The raw video's labeled frames move onto the copy where it shows them, in the
+    transaction that registers it (see `etholoop.relabel`).
     """
     settings = attrs.asdict(params)
     with project.store.session() as session:
@@ -147,6 +154,7 @@ def preprocess_videos(
     skipped = [v.id for v in raw if v.id in done]
     written: list[int] = []
     failed: list[Failure] = []
+    moves: list[MoveReport] = []
     project.videos_dir.mkdir(parents=True, exist_ok=True)
     with report("Preprocessing videos", len(todo)) as advance_videos:
         for video in todo:
@@ -172,5 +180,6 @@ def preprocess_videos(
                     condition=video.condition,
                 )
                 written.append(child.id)
+                moves.append(move_labels_to_copy(session, child))
             advance_videos(1)
-    return PreprocessReport(written, skipped, failed)
+    return PreprocessReport(written, skipped, failed, tuple(moves))
