@@ -12,9 +12,14 @@ from sqlalchemy import select
 
 from etholoop.project import Project
 from etholoop.store import load_frame_instances
-from etholoop.store.models import Frame
+from etholoop.store.models import Frame, Video
 from etholoop.video import open_video
-from tests.annotate.conftest import BEHAVIORS, KEYPOINTS
+from tests.annotate.conftest import (
+    BEHAVIORS,
+    IMAGE_FOLDER_LABELS,
+    IMAGE_SIZE,
+    KEYPOINTS,
+)
 
 
 def _instance(x: float = 50, source: str = "manual") -> dict[str, object]:
@@ -260,3 +265,37 @@ def test_video_frames_decode_exactly(client, arena_video):
             t: np.abs(served - reader.read_frame(t)).mean() for t in range(38, 47)
         }
     assert min(errors, key=errors.__getitem__) == 42
+
+
+@pytest.fixture
+def image_client(image_server: str) -> httpx.Client:
+    with httpx.Client(base_url=image_server, timeout=10) as client:
+        yield client
+
+
+def test_image_folder_frames_come_from_the_frame_cache(
+    image_client, image_folder_project: Project
+):
+    [video] = image_client.get("/api/videos").json()
+    assert video["n_frames"] == 5 and (video["width"], video["height"]) == IMAGE_SIZE
+    with image_folder_project.store.session() as session:
+        cache = image_folder_project.frame_dir(session.get(Video, video["id"]).sha256)
+    for idx in (0, 3):  # a labeled and an unlabeled image
+        response = image_client.get(f"/api/videos/{video['id']}/frames/{idx}")
+        assert response.status_code == 200
+        served = np.asarray(Image.open(io.BytesIO(response.content)), float)
+        original = np.asarray(Image.open(cache / f"img{idx:04d}.png"), float)
+        assert np.abs(served - original).mean() < 2  # JPEG of the cached PNG
+    assert image_client.get(f"/api/videos/{video['id']}/frames/5").status_code == 404
+
+
+def test_frame_list_names_the_images_of_an_image_folder(image_client, client):
+    items = image_client.get("/api/frames").json()["items"]
+    assert [(f["frame_idx"], f["image_name"]) for f in items] == [
+        (idx, f"img{idx:04d}.png") for idx in sorted(IMAGE_FOLDER_LABELS)
+    ]
+    frame = image_client.get(f"/api/frames/{items[1]['id']}").json()
+    assert frame["image_name"] == "img0002.png"
+    assert frame["instances"][0]["box"] is None  # DLC has no boxes
+    video_frames = client.get("/api/frames").json()["items"]
+    assert {f["image_name"] for f in video_frames} == {None}  # frames of a video file

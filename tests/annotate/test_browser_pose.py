@@ -14,6 +14,7 @@ import pytest
 # The fixtures are imported by name, so test arguments re-bind them (F811).
 # ruff: noqa: F811
 from tests.annotate.browser_fixtures import browser, page, screenshot  # noqa: F401
+from tests.annotate.conftest import IMAGE_FOLDER_LABELS, KEYPOINTS
 
 Page = Any  # playwright.sync_api.Page; the module is optional at import time
 
@@ -62,6 +63,36 @@ def save_and_wait(page: Page) -> None:
     page.keyboard.press("Control+s")
     page.wait_for_function("!window.etholoop.dirty")
     page.wait_for_selector("#save-status.ok")
+
+
+CANVAS_PIXELS = """([x, y, w, h]) => {
+  const canvas = document.getElementById("canvas");
+  const rect = canvas.getBoundingClientRect();
+  const dpr = canvas.width / rect.width;
+  const a = window.etholoop.imageToClient(x, y);
+  const b = window.etholoop.imageToClient(x + w, y + h);
+  const box = [a.x - rect.left, a.y - rect.top, b.x - a.x, b.y - a.y];
+  const [sx, sy, sw, sh] = box.map((v) => Math.max(1, Math.round(v * dpr)));
+  const data = canvas.getContext("2d").getImageData(sx, sy, sw, sh).data;
+  const rgb = [];
+  for (let i = 0; i < data.length; i += 4) rgb.push([...data.slice(i, i + 3)]);
+  return rgb;
+}"""
+
+
+def canvas_pixels(page: Page, x: float, y: float, w: float, h: float) -> list[list]:
+    """RGB of the canvas pixels in the image-coordinate rectangle (x, y, w, h)."""
+    return page.evaluate(CANVAS_PIXELS, [x, y, w, h])
+
+
+def near(rgb: list[int], hex_color: str, tolerance: int = 40) -> bool:
+    want = [int(hex_color[i : i + 2], 16) for i in (1, 3, 5)]
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True))
+
+
+def drawn_labels(page: Page) -> list[str]:
+    """The keypoint names the canvas shows now."""
+    return page.evaluate("window.etholoop.editor.drawnLabels.map((l) => l.text)")
 
 
 def draw_box(page: Page, box: list[float]) -> None:
@@ -226,3 +257,81 @@ def test_help_navigation_and_token(
     page.click(f'[data-frame-id="{second}"]')
     page.wait_for_selector(f'body[data-drawn-frame="{second}"]')
     assert f"token={token}" in page.get_attribute("#timeline-link", "href")
+
+
+def test_boxless_imported_instance_is_drawn_selected_and_saved_without_a_box(
+    image_server: str, page: Page
+) -> None:
+    items = get_json(f"{image_server}/api/frames")["items"]
+    fid = items[0]["id"]
+    open_frame(page, image_server, fid)
+    assert "img0000.png" in page.text_content(f'[data-frame-id="{fid}"]')
+    assert "img0000.png" in page.text_content("#frame-title")
+    [inst] = state(page, "instances")
+    assert inst["box"] is None and inst["keypoints"] == IMAGE_FOLDER_LABELS[0]
+
+    # a box derived from the keypoints is drawn (thin, dashed, in the instance color)
+    x1, y1, x2, y2 = page.evaluate(
+        "async () => (await import('/static/pose-geometry.js'))"
+        ".displayBox(window.etholoop.instances[0])"
+    )
+    xs, ys = [p[0] for p in inst["keypoints"]], [p[1] for p in inst["keypoints"]]
+    assert x1 < min(xs) and y1 < min(ys) and x2 > max(xs) and y2 > max(ys)
+    top_edge = canvas_pixels(page, x1, y1 - 0.5, x2 - x1, 1)
+    green = [g - max(r, b) > 25 for r, g, b in top_edge]  # #3ddc97 blended in
+    assert sum(green) > 0.2 * len(green)
+    screenshot(page, "pose-view-boxless.png")
+
+    # the derived box is what a click hits: inside it, off the keypoints, selects
+    inside = (x1 + 1, (y1 + y2) / 2)
+    click(page, *inside)
+    assert state(page, "selected") == 0
+    assert drawn_labels(page) == KEYPOINTS  # names beside the selected keypoints
+    drag(page, inside, (x1 + 20, y2 - 10))  # dragging the body invents no box
+    assert state(page, "instances")[0]["box"] is None and not state(page, "dirty")
+
+    drag(page, tuple(inst["keypoints"][0]), (64.0, 44.0))  # move the nose
+    save_and_wait(page)
+    [stored] = get_json(f"{image_server}/api/frames/{fid}")["instances"]
+    assert stored["id"] == inst["id"] and stored["box"] is None
+    assert stored["keypoints"][0] == pytest.approx([64.0, 44.0], abs=0.5)
+    assert stored["keypoints"][1:] == inst["keypoints"][1:]
+    assert state(page, "instances")[0]["box"] is None
+
+    corner = page.evaluate(
+        "async () => (await import('/static/pose-geometry.js'))"
+        ".displayBox(window.etholoop.instances[0])"
+    )[2:]
+    drag(page, tuple(corner), (corner[0] + 10, corner[1] + 5))  # draws a box
+    assert state(page, "instances")[0]["box"][2:] == pytest.approx(
+        [corner[0] + 10, corner[1] + 5], abs=0.5
+    )
+
+
+def test_keypoint_names_legend_hover_and_selection(
+    live_server: str, page: Page, predicted_frame_id: int
+) -> None:
+    open_frame(page, live_server, predicted_frame_id)
+    legend = page.locator("#keypoint-legend li")
+    assert legend.all_text_contents() == KEYPOINTS  # skeleton order
+    [inst] = state(page, "instances")
+    for k, (x, y) in enumerate(inst["keypoints"]):  # legend color = drawn color
+        swatch = (
+            legend.nth(k)
+            .locator(".swatch")
+            .evaluate("(e) => getComputedStyle(e).backgroundColor")
+        )
+        want = "#" + "".join(f"{int(v):02x}" for v in swatch[4:-1].split(","))
+        [center] = canvas_pixels(page, x, y, 0, 0)
+        assert near(center, want, tolerance=8), (KEYPOINTS[k], center, want)
+
+    assert drawn_labels(page) == []
+    page.mouse.move(*client_point(page, *inst["keypoints"][1]))
+    page.wait_for_function("window.etholoop.editor.drawnLabels.length === 1")
+    assert drawn_labels(page) == ["earL"]
+    page.mouse.move(*client_point(page, 5, 5))  # off every keypoint
+    page.wait_for_function("window.etholoop.editor.drawnLabels.length === 0")
+
+    click(page, *inst["keypoints"][0])  # select the instance by its nose
+    assert state(page, "selected") == 0
+    assert drawn_labels(page) == KEYPOINTS

@@ -18,6 +18,7 @@ from etholoop.store.models import BehaviorLabel
 # The fixtures are imported by name, so test arguments re-bind them (F811).
 # ruff: noqa: F811
 from tests.annotate.browser_fixtures import browser, page, screenshot  # noqa: F401
+from tests.annotate.conftest import IMAGE_SIZE
 
 Page = Any  # playwright.sync_api.Page
 
@@ -188,3 +189,16 @@ def test_help_and_conflict_on_timeline(
         assert ranges(other.evaluate("window.etholoop.labels")) == {(0, "rest", 0, 10)}
     finally:
         other_context.close()
+
+
+def test_timeline_of_an_imported_image_folder_draws_its_frames(
+    image_server: str, page: Page
+) -> None:
+    [video] = get_json(f"{image_server}/api/videos")
+    assert video["n_frames"] == 5
+    open_timeline(page, image_server)  # waits until frame 0 is shown
+    natural = "document.getElementById('frame-image').naturalWidth"
+    assert page.evaluate(natural) == IMAGE_SIZE[0]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector('body[data-shown-frame="1"]')  # an unlabeled image too
+    assert page.evaluate(natural) == IMAGE_SIZE[0]

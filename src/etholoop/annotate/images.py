@@ -1,7 +1,9 @@
 """Frame pixels for the browser: cached PNGs from the project, or decoded video frames.
 
 Only files of the project are served: a frame's cached image must lie inside the
-project folder, and video frames are read by video id from registered videos.
+project folder, and video frames are read by video id from registered videos (an
+image sequence from its copy in the frame cache, `video.image_files` being the
+names there).
 Readers stay open between requests (scrubbing reads neighbouring frames), a few
 at a time, each behind a lock since a reader is not thread-safe.
 """
@@ -57,7 +59,7 @@ class VideoFrames:
                 self._readers.move_to_end(video.id)
                 return self._readers[video.id]
             source = (
-                [self.project.resolve(f) for f in video.image_files]
+                [self.project.frame_dir(video.sha256) / f for f in video.image_files]
                 if video.kind == "images" and video.image_files
                 else self.project.resolve(video.path)
             )

@@ -95,6 +95,8 @@ class FrameItem(BaseModel):
     split: str | None
     status: str
     n_instances: int
+    image_name: str | None
+    """The image file, for a frame of an image sequence."""
 
 
 class FramePage(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import threading
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from etholoop.annotate.app import create_app
-from etholoop.errors import ConfigError
+from etholoop.errors import ConfigError, ProjectError
 from etholoop.project import Project
 
 
@@ -25,6 +26,32 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` as uvicorn binds one, for uvicorn to serve on.
+
+    Binding before the URL is printed means a busy port is reported, not a URL
+    that another program answers.
+
+    Raises:
+        ProjectError: the port is in use, or the address is not one of this host's.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ProjectError(
+                f"port {port} on {host} is in use; pass --port"
+            ) from None
+        raise ProjectError(
+            f"cannot listen on port {port} of {host} ({exc.strerror}); "
+            "pass another --host or --port"
+        ) from None
+    return sock
 
 
 def serve(
@@ -39,19 +66,24 @@ def serve(
 
     Raises:
         ConfigError: `host` is not a loopback address and no token was given.
+        ProjectError: `port` on `host` is in use or cannot be listened on.
     """
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host}: serving beyond this machine needs --token "
             "(every request must then present it)"
         )
+    sock = _listening_socket(host, port)
+    config = uvicorn.Config(
+        create_app(project, token), host=host, port=port, log_level="warning"
+    )
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     if token:
         url += f"?token={token}"
     print(f"etholoop: annotating {project.root} at {url}  (Ctrl+C stops)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(project, token), host=host, port=port, log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _free_port() -> int:

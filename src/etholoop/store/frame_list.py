@@ -2,8 +2,9 @@
 
 A frame's status says how far its labeling has come:
 "gray" no instances; "blue" predicted instances not yet confirmed; "green" no
-predictions and at least the expected number of manual instances, each with a
-box and every keypoint labeled; "orange" anything else (partly labeled).
+predictions and at least the expected number of complete manual instances (every
+keypoint labeled, visible or marked not visible; no box needed); "orange"
+anything else (partly labeled).
 Status is computed in SQL from the instance counts kept on each frame (see
 `store.models.Frame`), so filtering and sorting by it never reads the instances.
 """
@@ -38,6 +39,8 @@ class FrameListing:
     split: str | None
     status: FrameStatus
     n_instances: int
+    image_name: str | None
+    """The image file of a frame of an image sequence (None for video files)."""
 
 
 def _status(animals: int) -> ColumnElement[str]:
@@ -64,6 +67,7 @@ def _frames_query(animals: int, cycle_id: int | None) -> Select[*tuple[Any, ...]
             SplitMember.split.label("split"),
             _status(animals).label("status"),
             Frame.n_instances,
+            case((Video.kind == "images", Frame.image_path)).label("image_path"),
         )
         .join(Video, Video.id == Frame.video_id)
         .outerjoin(SplitMember, _in_cycle(cycle_id))
@@ -124,9 +128,16 @@ def list_frames(
 
 
 def _listing(row: Sequence[Any]) -> FrameListing:
-    frame_id, video_id, path, frame_idx, split, status, n_instances = row
+    frame_id, video_id, path, frame_idx, split, status, n_instances, image = row
     return FrameListing(
-        frame_id, video_id, Path(path).name, frame_idx, split, status, n_instances
+        frame_id,
+        video_id,
+        Path(path).name,
+        frame_idx,
+        split,
+        status,
+        n_instances,
+        None if image is None else Path(image).name,
     )
 
 

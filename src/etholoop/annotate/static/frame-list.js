@@ -5,6 +5,11 @@ import { api } from "./api.js";
 export const PAGE_SIZE = 50;
 const STATUSES = ["green", "blue", "orange", "gray"];
 
+/** Where a frame comes from: "video @ index", or "folder · image name" for an image sequence. */
+export function frameName(item) {
+  return item.image_name ? `${item.video} · ${item.image_name}` : `${item.video} @${item.frame_idx}`;
+}
+
 export class FrameList {
   constructor({ project, onOpen }) {
     this.project = project;
@@ -93,7 +98,7 @@ export class FrameList {
       li.className = `frame-row status-${item.status}`;
       li.title = `status ${item.status}, ${item.n_instances} instance(s)`;
       const span = (cls, text) => Object.assign(document.createElement("span"), { className: cls, textContent: text });
-      li.append(span("dot", ""), span("fid", `#${item.id}`), span("fvideo", `${item.video} @${item.frame_idx}`), span("fsplit", item.split ?? "—"));
+      li.append(span("dot", ""), span("fid", `#${item.id}`), span("fvideo", frameName(item)), span("fsplit", item.split ?? "—"));
       if (item.id === this.current) li.classList.add("current");
       return li;
     });

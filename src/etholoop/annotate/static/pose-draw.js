@@ -1,6 +1,6 @@
 // Paints one frame: the image, then every instance's box, skeleton and keypoints.
 
-import { CORNERS, HANDLE_PX } from "./pose-geometry.js";
+import { CORNERS, HANDLE_PX, derivedBox } from "./pose-geometry.js";
 
 const INSTANCE_COLORS = ["#3ddc97", "#4cc9f0", "#ffd166", "#f4978e", "#b8f2e6", "#cdb4db"];
 const PREDICTED_COLOR = "#ff4fd8";
@@ -13,11 +13,15 @@ export function instanceColor(inst, i) {
 }
 
 /**
- * state: {image, view, instances, selected, selectedKp, edges, keypointNames, preview}
- * `preview` is a box being drawn, in image coordinates, or null.
+ * state: {image, view, instances, selected, selectedKp, hovered, edges, keypointNames, preview}
+ * `preview` is a box being drawn, in image coordinates, or null; `hovered` is the
+ * keypoint under the mouse, {index, k}, or null.
+ * Returns the keypoint names drawn, [{text, x, y}] in screen coordinates: beside every
+ * keypoint of the selected instance, and beside the hovered keypoint.
  */
 export function drawScene(ctx, cssWidth, cssHeight, state) {
   const { image, view, instances, selected } = state;
+  const names = [];
   ctx.save();
   ctx.fillStyle = "#1b1d22";
   ctx.fillRect(0, 0, cssWidth, cssHeight);
@@ -26,9 +30,9 @@ export function drawScene(ctx, cssWidth, cssHeight, state) {
     ctx.drawImage(image, view.ox, view.oy, image.naturalWidth * view.scale, image.naturalHeight * view.scale);
   }
   instances.forEach((inst, i) => {
-    if (i !== selected) drawInstance(ctx, state, inst, i, false);
+    if (i !== selected) drawInstance(ctx, state, inst, i, false, names);
   });
-  if (selected >= 0 && instances[selected]) drawInstance(ctx, state, instances[selected], selected, true);
+  if (selected >= 0 && instances[selected]) drawInstance(ctx, state, instances[selected], selected, true, names);
   if (state.preview) {
     const [x1, y1] = view.toScreen(state.preview[0], state.preview[1]);
     const [x2, y2] = view.toScreen(state.preview[2], state.preview[3]);
@@ -38,39 +42,43 @@ export function drawScene(ctx, cssWidth, cssHeight, state) {
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
   }
   ctx.restore();
+  return names;
 }
 
-function drawInstance(ctx, state, inst, i, isSelected) {
-  const { view, edges, keypointNames } = state;
+function drawInstance(ctx, state, inst, i, isSelected, names) {
+  const { view, edges, keypointNames, hovered } = state;
   const color = instanceColor(inst, i);
   const predicted = inst.source === "predicted";
   const dash = predicted ? [6, 4] : [];
   const pts = inst.keypoints.map((p) => (p ? view.toScreen(p[0], p[1]) : null));
 
-  if (inst.box) {
-    const [x1, y1] = view.toScreen(inst.box[0], inst.box[1]);
-    const [x2, y2] = view.toScreen(inst.box[2], inst.box[3]);
-    if (isSelected) {
+  // without a stored box (imported labels), a thin dashed one around the keypoints
+  const box = inst.box ?? derivedBox(inst);
+  if (box) {
+    const [x1, y1] = view.toScreen(box[0], box[1]);
+    const [x2, y2] = view.toScreen(box[2], box[3]);
+    if (isSelected && inst.box) {
       ctx.setLineDash([]);
       ctx.strokeStyle = "rgba(0,0,0,0.8)";
       ctx.lineWidth = 5;
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     }
-    ctx.setLineDash(dash);
+    ctx.setLineDash(inst.box ? dash : [4, 3]);
     ctx.strokeStyle = color;
-    ctx.lineWidth = isSelected ? 3 : 1.5;
+    ctx.lineWidth = inst.box ? (isSelected ? 3 : 1.5) : isSelected ? 1.5 : 1.25;
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     drawTag(ctx, inst, i, x1, y1, color);
     if (isSelected) {
       ctx.setLineDash([]);
       for (const corner of Object.keys(CORNERS)) {
         const [ix, iy] = CORNERS[corner];
-        const [hx, hy] = view.toScreen(inst.box[ix], inst.box[iy]);
-        ctx.fillStyle = "#ffffff";
+        const [hx, hy] = view.toScreen(box[ix], box[iy]);
+        const [hs, half] = [HANDLE_PX + 2, HANDLE_PX / 2 + 1];
+        ctx.fillStyle = inst.box ? "#ffffff" : "rgba(255,255,255,0.35)";
         ctx.strokeStyle = "#000000";
         ctx.lineWidth = 1;
-        ctx.fillRect(hx - HANDLE_PX / 2 - 1, hy - HANDLE_PX / 2 - 1, HANDLE_PX + 2, HANDLE_PX + 2);
-        ctx.strokeRect(hx - HANDLE_PX / 2 - 1, hy - HANDLE_PX / 2 - 1, HANDLE_PX + 2, HANDLE_PX + 2);
+        ctx.fillRect(hx - half, hy - half, hs, hs);
+        ctx.strokeRect(hx - half, hy - half, hs, hs);
       }
     }
   }
@@ -116,17 +124,20 @@ function drawInstance(ctx, state, inst, i, isSelected) {
       ctx.lineWidth = 1.5;
       ctx.stroke();
     }
-    if (isSelected) {
-      ctx.setLineDash([]);
-      ctx.font = "12px system-ui, sans-serif";
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = "rgba(0,0,0,0.85)";
-      ctx.strokeText(keypointNames[k], p[0] + 9, p[1] - 7);
-      ctx.fillStyle = "#ffffff";
-      ctx.fillText(keypointNames[k], p[0] + 9, p[1] - 7);
-    }
+    if (isSelected || (hovered?.index === i && hovered.k === k)) drawName(ctx, keypointNames[k], p[0] + 9, p[1] - 7, names);
   });
   ctx.setLineDash([]);
+}
+
+function drawName(ctx, text, x, y, names) {
+  ctx.setLineDash([]);
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "rgba(0,0,0,0.85)";
+  ctx.strokeText(text, x, y);
+  ctx.fillStyle = "#ffffff";
+  ctx.fillText(text, x, y);
+  names.push({ text, x, y });
 }
 
 function drawTag(ctx, inst, i, x, y, color) {

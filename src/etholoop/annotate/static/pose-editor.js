@@ -2,7 +2,7 @@
 // edits (draw/move/resize boxes, place/drag keypoints), and keeps undo history.
 
 import { drawScene } from "./pose-draw.js";
-import { CORNERS, View, hitTest, normalizeBox, round2 } from "./pose-geometry.js";
+import { CORNERS, View, derivedBox, hitTest, normalizeBox, round2 } from "./pose-geometry.js";
 import { History } from "./undo.js";
 
 const MIN_BOX_PX = 4; // smaller drags are clicks, not boxes
@@ -36,6 +36,8 @@ export class PoseEditor {
     this.instances = [];
     this.selected = -1;
     this.selectedKp = null;
+    this.hovered = null; // the keypoint under the mouse, {index, k}
+    this.drawnLabels = []; // the keypoint names on the canvas, [{text, x, y}]
     this.mode = 0; // 0 = box, k + 1 = keypoint k
     this.drag = null;
     this.preview = null;
@@ -46,6 +48,7 @@ export class PoseEditor {
     canvas.addEventListener("pointerdown", (e) => this.pointerDown(e));
     canvas.addEventListener("pointermove", (e) => this.pointerMove(e));
     canvas.addEventListener("pointerup", (e) => this.pointerUp(e));
+    canvas.addEventListener("pointerleave", () => this.setHovered(null));
     canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
     canvas.addEventListener("contextmenu", (e) => e.preventDefault());
     this.resize();
@@ -63,6 +66,7 @@ export class PoseEditor {
     this.instances = structuredClone(frame.instances);
     this.selected = -1;
     this.selectedKp = null;
+    this.hovered = null;
     this.mode = 0;
     this.drag = null;
     this.preview = null;
@@ -90,12 +94,13 @@ export class PoseEditor {
   }
 
   render() {
-    drawScene(this.ctx, this.cssSize[0], this.cssSize[1], {
+    this.drawnLabels = drawScene(this.ctx, this.cssSize[0], this.cssSize[1], {
       image: this.image,
       view: this.view,
       instances: this.instances,
       selected: this.selected,
       selectedKp: this.selectedKp,
+      hovered: this.hovered,
       edges: this.edges,
       keypointNames: this.keypointNames,
       preview: this.preview,
@@ -251,8 +256,9 @@ export class PoseEditor {
       if (hit?.kind === "body") {
         this.selected = hit.index;
         this.selectedKp = null;
-        const box = this.instances[hit.index].box.slice();
-        this.drag = { type: "move", index: hit.index, start: [x, y], box, changed: false };
+        // only a stored box moves; a derived one (no box stored) is just selected
+        const box = this.instances[hit.index].box?.slice();
+        this.drag = box ? { type: "move", index: hit.index, start: [x, y], box, changed: false } : { type: "select", changed: false };
       } else {
         this.selected = -1;
         this.selectedKp = null;
@@ -299,7 +305,10 @@ export class PoseEditor {
       this.instances[drag.index].keypoints[drag.k] = [clampX(x), clampY(y)];
       drag.changed = true;
     } else if (drag.type === "corner") {
-      const box = this.instances[drag.index].box;
+      const inst = this.instances[drag.index];
+      // dragging a corner of a derived box (none stored) is drawing one
+      if (!inst.box) inst.box = normalizeBox(derivedBox(inst), w, h);
+      const box = inst.box;
       const [ix, iy] = CORNERS[drag.corner];
       box[ix] = clampX(x);
       box[iy] = clampY(y);
@@ -339,7 +348,7 @@ export class PoseEditor {
       this.onChange();
       return;
     }
-    if (drag.type === "corner") {
+    if (drag.type === "corner" && drag.changed) {
       const inst = this.instances[drag.index];
       inst.box = normalizeBox(inst.box, this.size[0], this.size[1]);
     }
@@ -353,7 +362,15 @@ export class PoseEditor {
     let cursor = "crosshair";
     if (hit?.kind === "keypoint") cursor = "move";
     else if (hit?.kind === "corner") cursor = hit.corner === "nw" || hit.corner === "se" ? "nwse-resize" : "nesw-resize";
-    else if (hit?.kind === "body" && this.mode === 0) cursor = "move";
+    else if (hit?.kind === "body" && this.mode === 0 && this.instances[hit.index].box) cursor = "move";
     this.canvas.style.cursor = cursor;
+    this.setHovered(hit?.kind === "keypoint" ? { index: hit.index, k: hit.k } : null);
+  }
+
+  /** Show the name of keypoint {index, k} under the mouse (null: none). */
+  setHovered(hovered) {
+    if (hovered?.index === this.hovered?.index && hovered?.k === this.hovered?.k) return;
+    this.hovered = hovered;
+    this.render();
   }
 }

@@ -49,6 +49,27 @@ export const CORNERS = {
   se: [2, 3],
 };
 
+/**
+ * The box around an instance's labeled keypoints with a margin of a tenth of their
+ * larger extent (3 px at least), in image coordinates; null without keypoints.
+ * Imported labels (DeepLabCut, SLEAP) have no box: this one is only shown and hit,
+ * never stored.
+ */
+export function derivedBox(inst) {
+  const pts = inst.keypoints.filter((p, k) => p && inst.visibility[k] > 0);
+  if (!pts.length) return null;
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const [x1, y1, x2, y2] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  const m = Math.max(3, 0.1 * Math.max(x2 - x1, y2 - y1));
+  return [x1 - m, y1 - m, x2 + m, y2 + m];
+}
+
+/** The instance's stored box, else the one derived from its keypoints (or null). */
+export function displayBox(inst) {
+  return inst.box ?? derivedBox(inst);
+}
+
 function cornerPoints(box) {
   const [x1, y1, x2, y2] = box;
   return { nw: [x1, y1], ne: [x2, y1], sw: [x1, y2], se: [x2, y2] };
@@ -56,7 +77,9 @@ function cornerPoints(box) {
 
 /**
  * What lies under screen point (sx, sy): a keypoint, a corner handle of the selected
- * box, or a box body. The selected instance wins ties; keypoints win over boxes.
+ * box, or a box body (a stored box, else the one derived from the keypoints, whose
+ * corners store it when dragged). The selected instance wins ties; keypoints win
+ * over boxes.
  * Returns {kind: "keypoint"|"corner"|"body", index, k?, corner?} or null.
  */
 export function hitTest(instances, selected, view, sx, sy) {
@@ -72,8 +95,9 @@ export function hitTest(instances, selected, view, sx, sy) {
     });
   }
   if (best) return best;
-  if (selected >= 0 && instances[selected]?.box) {
-    for (const [corner, [x, y]] of Object.entries(cornerPoints(instances[selected].box))) {
+  const selectedBox = selected >= 0 && instances[selected] ? displayBox(instances[selected]) : null;
+  if (selectedBox) {
+    for (const [corner, [x, y]] of Object.entries(cornerPoints(selectedBox))) {
       const [px, py] = view.toScreen(x, y);
       if (Math.abs(px - sx) <= HANDLE_PX && Math.abs(py - sy) <= HANDLE_PX) {
         return { kind: "corner", index: selected, corner };
@@ -83,7 +107,7 @@ export function hitTest(instances, selected, view, sx, sy) {
   const [x, y] = view.toImage(sx, sy);
   let smallest = null;
   for (const i of order) {
-    const box = instances[i].box;
+    const box = displayBox(instances[i]);
     if (!box || x < box[0] || x > box[2] || y < box[1] || y > box[3]) continue;
     const area = (box[2] - box[0]) * (box[3] - box[1]);
     if (i === selected) return { kind: "body", index: i };

@@ -2,8 +2,9 @@
 
 import { ApiError, SaveQueue, api, queryParam, setQueryParams, withToken } from "./api.js";
 import { FrameCache } from "./frame-cache.js";
-import { FrameList } from "./frame-list.js";
+import { FrameList, frameName } from "./frame-list.js";
 import { InstancePanel } from "./instance-panel.js";
+import { KEYPOINT_COLORS } from "./pose-draw.js";
 import { PoseEditor } from "./pose-editor.js";
 import { bindHelp } from "./ui.js";
 
@@ -21,6 +22,7 @@ const editor = new PoseEditor($("canvas"), {
   onChange: () => updateUi(),
 });
 const panel = new InstancePanel(editor);
+const legend = keypointLegend();
 const list = new FrameList({ project, onOpen: (id) => navigate(() => id) });
 const cache = new FrameCache();
 
@@ -63,6 +65,28 @@ window.etholoop = {
   save: () => save(),
 };
 
+// ----- keypoint legend -----
+
+/** The keypoint names and colors over the canvas, in skeleton order; a click places that one. */
+function keypointLegend() {
+  const items = project.keypoints.map((name, k) => {
+    const li = document.createElement("li");
+    li.dataset.k = k;
+    li.title = `place ${name}`;
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = KEYPOINT_COLORS[k % KEYPOINT_COLORS.length];
+    li.append(swatch, name);
+    return li;
+  });
+  $("keypoint-legend").replaceChildren(...items);
+  $("keypoint-legend").addEventListener("click", (e) => {
+    const item = e.target.closest("[data-k]");
+    if (item) editor.setMode(Number(item.dataset.k) + 1);
+  });
+  return items;
+}
+
 // ----- status line -----
 
 function setStatus(text, kind = "") {
@@ -75,6 +99,7 @@ function updateUi() {
   const k = editor.mode - 1;
   $("mode").textContent = editor.mode === 0 ? "box" : `keypoint ${k + 1}/${project.keypoints.length}: ${project.keypoints[k]}`;
   $("mode").className = editor.mode === 0 ? "mode-box" : "mode-kp";
+  legend.forEach((li, i) => li.classList.toggle("placing", i === k));
   panel.render();
   if (saves.busy) return;
   if (isDirty()) setStatus("unsaved changes", "dirty");
@@ -91,7 +116,7 @@ function show(loaded, image) {
   lastDrawnFrameId = loaded.id;
   document.body.dataset.drawnFrame = String(loaded.id);
   performance.mark(`frame-drawn-${loaded.id}`);
-  $("frame-title").textContent = `frame #${loaded.id} · ${loaded.video} @ ${loaded.frame_idx} · ${loaded.split ?? "no split"}`;
+  $("frame-title").textContent = `frame #${loaded.id} · ${frameName(loaded)} · ${loaded.split ?? "no split"}`;
   $("frame-title").className = `status-text-${loaded.status}`;
   hideConflict();
   list.highlight(loaded.id);
