@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from etholoop.cli import app
+from etholoop.project import Project
+from etholoop.store import ModelRun
 
 runner = CliRunner()
 INIT = ["init", "--animals", "2", "--keypoints", "nose,earL,earR,tailB"]
@@ -109,3 +116,105 @@ def test_model_commands_explain_what_is_missing(tmp_path: Path) -> None:
         ["train", str(proj), "--from-run", "3", "--weights", str(tmp_path / "a.pt")]
     )
     assert "--host 0.0.0.0" in _error_line(["serve", str(proj), "--host", "0.0.0.0"])
+
+
+def test_help_shows_bracketed_text_and_every_command_has_help() -> None:
+    code, out = _run("split", "--help")
+    assert code == 0, out
+    assert "[default: 0.15 on the first call, then kept]" in " ".join(out.split())
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        code, out = _run(name, "--help")
+        assert code == 0 and "Usage:" in out, (name, out)
+
+
+def test_init_warns_about_left_right_names_it_could_not_pair(tmp_path: Path) -> None:
+    keypoints = "snout,leftEar,ear_right,tailbase"
+    args = ["init", "--animals", "1", "--keypoints", keypoints]
+    proc = subprocess.run(
+        [sys.executable, "-m", "etholoop.cli", *args, str(tmp_path / "a")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("warning: no left/right partner for leftEar, ear_right")
+    assert "--symmetry a-b" in line and "--no-flip" in line
+    code, out = _run(*args, str(tmp_path / "b"), "--symmetry", "leftEar-ear_right")
+    assert code == 0 and "warning" not in out
+    code, out = _run(*INIT, str(tmp_path / "c"))  # earL/earR are paired
+    assert code == 0 and "warning" not in out
+
+
+def test_serve_on_a_busy_port_says_so_before_printing_a_url(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "etholoop.cli",
+                "serve",
+                str(proj),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1 and proc.stdout == "", proc.stdout + proc.stderr
+    assert proc.stderr.strip() == (
+        f"error: port {port} on 127.0.0.1 is in use; pass --port"
+    )
+
+
+def test_serve_answers_at_the_url_it_prints(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "etholoop.cli", "serve", str(proj), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split(" at ")[1].split()[0]
+        assert url == f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "api/project", timeout=5) as reply:
+                    assert json.load(reply)["name"] == "proj"
+                break
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError):
+                    raise
+                assert time.monotonic() < deadline, "serve did not answer in 30 s"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def test_train_records_its_augmentation_settings(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert "run `etholoop split` first" in _error_line(
+        ["train", str(proj), "--no-flip", "--rotate", "30", "--scale", "0.2"]
+    )
+    with Project.open(proj) as project, project.store.session() as session:
+        (run,) = session.scalars(select(ModelRun))
+        params = run.config["params"]
+    assert (params["flip"], params["rotate"], params["scale"]) == (False, 30.0, 0.2)
+    assert params["augment"] is True
+    assert "--no-augment turns every augmentation off" in _error_line(
+        ["train", str(proj), "--no-augment", "--rotate", "10"]
+    )

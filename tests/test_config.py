@@ -12,6 +12,7 @@ from etholoop.config import (
     guess_symmetry,
     load_config,
     save_config,
+    unpaired_side_keypoints,
 )
 from etholoop.errors import ConfigError
 
@@ -74,10 +75,59 @@ def test_missing_config(tmp_path: Path) -> None:
             [("left_ear", "right_ear"), ("hip_l", "hip_r")],
         ),
         (["head", "thorax"], []),
+        (
+            ["nose", "L_ear", "R_ear", "L_hip", "R_hip"],
+            [("L_ear", "R_ear"), ("L_hip", "R_hip")],
+        ),
+        (["ear_left", "ear_right", "tail"], [("ear_left", "ear_right")]),
+        (
+            ["LeftEar", "RightEar", "earTipL", "earTipR"],
+            [("LeftEar", "RightEar"), ("earTipL", "earTipR")],
+        ),
+        (["nose", "lefthip", "right_hip"], [("lefthip", "right_hip")]),
+        (["snout", "Ear_L", "Ear_R"], [("Ear_L", "Ear_R")]),
+        # lightning-pose's mirror-mouse: the paw number differs between the sides
+        (
+            [
+                "paw1LH_top",
+                "paw2LF_top",
+                "paw3RF_top",
+                "paw4RH_top",
+                "tailBase_top",
+                "obsLow_bot",
+                "paw1LH_bot",
+                "paw4RH_bot",
+            ],
+            [
+                ("paw1LH_top", "paw4RH_top"),
+                ("paw2LF_top", "paw3RF_top"),
+                ("paw1LH_bot", "paw4RH_bot"),
+            ],
+        ),
+        (["paw1LH_top", "paw2RH_top"], [("paw1LH_top", "paw2RH_top")]),
+        # two left ears for one right ear: ambiguous, nothing paired
+        (["L_ear", "leftEar", "R_ear"], []),
+        (["earL", "tailL1"], []),
     ],
 )
 def test_guess_symmetry(names: list[str], pairs: list[tuple[str, str]]) -> None:
     assert guess_symmetry(names) == pairs
+
+
+@pytest.mark.parametrize(
+    ("names", "unpaired"),
+    [
+        (["nose", "earL", "earR", "tailB"], []),
+        (["head", "thorax", "Lower", "tailB"], []),
+        (["L_ear", "leftEar", "R_ear", "nose"], ["L_ear", "leftEar", "R_ear"]),
+        (["nose", "earL", "hip_right"], ["earL", "hip_right"]),
+        (["paw1LH_top", "paw2LF_top", "paw4RH_top"], ["paw2LF_top"]),
+    ],
+)
+def test_keypoints_marked_left_or_right_that_found_no_pair(
+    names: list[str], unpaired: list[str]
+) -> None:
+    assert unpaired_side_keypoints(names, guess_symmetry(names)) == unpaired
 
 
 def test_config_is_frozen() -> None:

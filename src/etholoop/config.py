@@ -18,13 +18,11 @@ from etholoop.types import Skeleton
 
 CONFIG_NAME = "etholoop.yaml"
 
-_LEFT_RIGHT = [
-    (re.compile(r"^(.*)L$"), r"\1R"),
-    (re.compile(r"^(.*)_l$"), r"\1_r"),
-    (re.compile(r"^(.*)_left$"), r"\1_right"),
-    (re.compile(r"^left(_?)(.*)$"), r"right\1\2"),
-    (re.compile(r"^(?i:left)(.*)$"), r"Right\1"),
-]
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+"""Words of a keypoint name: camel case, runs of capitals and numbers split apart."""
+_SIDE_WORDS = {"l": "left", "left": "left", "r": "right", "right": "right"}
+_SIDE_PREFIX = re.compile(r"^(left|right)(.+)$")
+_SIDE = "<side>"
 
 
 class _Strict(BaseModel):
@@ -101,22 +99,67 @@ class ProjectConfig(_Strict):
         return self
 
 
-def guess_symmetry(keypoints: list[str]) -> list[tuple[str, str]]:
-    """Left/right keypoint pairs found by name, e.g. earL/earR or leftear/rightear."""
-    names = set(keypoints)
-    pairs: list[tuple[str, str]] = []
-    used: set[str] = set()
-    for name in keypoints:
-        if name in used:
+def _side_marks(name: str) -> list[tuple[str, str]]:
+    """Each left/right marker in a keypoint name: its side and the name without it.
+
+    A marker is a word `l`, `r`, `left` or `right` in any case (earL, L_ear,
+    ear_left, LeftEar), a lowercase word that starts with left/right (leftear), or
+    a two-capital word that starts with L/R (paw1LH_top: left hind). The name
+    without it is lowercase, with separators dropped, so that earL and ear_r or
+    leftear and RightEar compare equal.
+    """
+    words = _NAME_PART.findall(name)
+    marks = []
+    for i, word in enumerate(words):
+        prefix = _SIDE_PREFIX.match(word) if word.islower() else None
+        if word.lower() in _SIDE_WORDS:
+            side, rest = _SIDE_WORDS[word.lower()], ""
+        elif prefix:
+            side, rest = prefix[1], prefix[2]
+        elif len(word) == 2 and word.isupper() and word[0] in "LR":
+            side, rest = _SIDE_WORDS[word[0].lower()], word[1].lower()
+        else:
             continue
-        for pattern, repl in _LEFT_RIGHT:
-            if pattern.match(name):
-                other = pattern.sub(repl, name)
-                if other in names and other != name and other not in used:
-                    pairs.append((name, other))
-                    used.update((name, other))
-                    break
-    return pairs
+        before, after = "".join(words[:i]), "".join(words[i + 1 :])
+        marks.append((side, f"{before}{_SIDE}{rest}{after}".lower()))
+    return marks
+
+
+def guess_symmetry(keypoints: list[str]) -> list[tuple[str, str]]:
+    """Left/right keypoint pairs found by name, where the pairing is unambiguous.
+
+    Two names pair when they are the same apart from one left/right marker
+    (earL/earR, leftear/rightear, L_ear/R_ear, ear_left/ear_right), else apart
+    from the marker and numbers (paw1LH_top/paw4RH_top), and no third name reads
+    the same. Names with more than one marker are not paired.
+    """
+    marked = {
+        name: marks[0] for name in keypoints if len(marks := _side_marks(name)) == 1
+    }
+    pairs: list[tuple[str, str]] = []
+    for strip in (lambda key: key, lambda key: re.sub(r"\d+", "", key)):
+        groups: dict[str, list[str]] = {}
+        for name, (_, key) in marked.items():
+            groups.setdefault(strip(key), []).append(name)
+        for group in groups.values():
+            if sorted(marked[name][0] for name in group) == ["left", "right"]:
+                pairs.append((group[0], group[1]))
+                for name in group:
+                    del marked[name]
+    order = {name: i for i, name in enumerate(keypoints)}
+    return sorted(pairs, key=lambda pair: order[pair[0]])
+
+
+def unpaired_side_keypoints(
+    keypoints: list[str], symmetry: list[tuple[str, str]]
+) -> list[str]:
+    """Keypoints whose names mark a left or right side but that are in no pair.
+
+    A horizontal flip swaps only the pairs in `symmetry`, so these would keep
+    their label on the wrong side of a flipped image.
+    """
+    paired = {name for pair in symmetry for name in pair}
+    return [name for name in keypoints if _side_marks(name) and name not in paired]
 
 
 def _describe(error: ValidationError, path: Path) -> str:

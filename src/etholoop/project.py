@@ -13,11 +13,13 @@ PROJECT/
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import TracebackType
 
 from etholoop.config import CONFIG_NAME, ProjectConfig, load_config, save_config
 from etholoop.errors import ProjectError
+from etholoop.pose.runs import interrupt_ended_runs
 from etholoop.store import Store, sqlite_url
 from etholoop.types import Skeleton
 
@@ -89,13 +91,13 @@ class Project:
         return path if path.is_absolute() else self.root / path
 
     @classmethod
-    def create(cls, root: Path, config: ProjectConfig) -> Project:
+    def create(cls, root: str | os.PathLike[str], config: ProjectConfig) -> Project:
         """Make a new project folder with its config and an empty store.
 
         Raises:
             ProjectError: the folder already holds a project, or is a file.
         """
-        root = root.resolve()
+        root = Path(root).resolve()
         if (root / CONFIG_NAME).exists():
             raise ProjectError(f"{root}: already an etholoop project")
         if root.exists() and not root.is_dir():
@@ -109,14 +111,17 @@ class Project:
             raise
 
     @classmethod
-    def open(cls, root: Path) -> Project:
+    def open(cls, root: str | os.PathLike[str]) -> Project:
         """Open an existing project folder, migrating its store if needed.
+
+        Runs left `running` by a process of this host that has ended (killed
+        without a chance to record it) are marked `interrupted`.
 
         Raises:
             ProjectError: the folder is missing or holds no `etholoop.yaml`.
             ConfigError: the config is invalid.
         """
-        root = root.resolve()
+        root = Path(root).resolve()
         if not root.is_dir():
             raise ProjectError(f"{root}: no such project folder")
         if not (root / CONFIG_NAME).is_file():
@@ -124,7 +129,10 @@ class Project:
                 f"{root}: not an etholoop project (no {CONFIG_NAME}); "
                 "create one with `etholoop init`"
             )
-        return cls(root, load_config(root / CONFIG_NAME))
+        project = cls(root, load_config(root / CONFIG_NAME))
+        with project.store.session() as session:
+            interrupt_ended_runs(session)
+        return project
 
     def close(self) -> None:
         """Release the store's connections."""

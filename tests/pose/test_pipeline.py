@@ -123,13 +123,14 @@ def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained):
     manual = {f: i for f, i in by_frame.items() if i[0].source == "manual"}
     predicted = {f: i for f, i in by_frame.items() if i[0].source == "predicted"}
     assert len(manual) == 116 and len(predicted) == 6  # the sampled video frames
+    assert all(len(found) <= project.config.animals for found in predicted.values())
     assert all(len(found) == 1 for found in manual.values())
     assert all(i.version == 1 for found in manual.values() for i in found)
     assert all(
         i.author == f"pose-run-{report.run_id}" for p in predicted.values() for i in p
     )
     again = predict_frames(project, subset="all", min_score=0.0)
-    assert (again.n_frames, again.n_manual) == (6, 116)
+    assert (again.n_frames, again.n_empty, again.n_manual) == (6, 0, 116)
     with project.store.session() as session:
         after = load_instances_by_frame(session)
     assert sum(len(i) for f, i in after.items() if f in predicted) == again.n_instances

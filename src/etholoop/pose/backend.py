@@ -32,6 +32,14 @@ class TrainParams:
         device: "cpu", a GPU index such as "0", or None for the GPU when present.
         patience: Stop after this many epochs without improvement.
         workers: Processes loading training images.
+        flip: Mirror half the training images left-right (keypoints swapped by
+            the skeleton's symmetry pairs).
+        rotate: Rotate training images at random by up to +/- this many degrees.
+        scale: Zoom training images at random by up to this fraction either way.
+        translate: Shift training images at random by up to this fraction of
+            their size.
+        augment: False trains on the images as they are: no flip, rotation,
+            zoom, shift, mosaic or color change, whatever the fields above say.
     """
 
     model: str = "yolo11n-pose"
@@ -43,6 +51,11 @@ class TrainParams:
     device: str | None = None
     patience: int = 50
     workers: int = 2
+    flip: bool = True
+    rotate: float = 0.0
+    scale: float = 0.5
+    translate: float = 0.1
+    augment: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, for the model run's record."""
@@ -56,6 +69,11 @@ class TrainParams:
             "device": self.device,
             "patience": self.patience,
             "workers": self.workers,
+            "flip": self.flip,
+            "rotate": self.rotate,
+            "scale": self.scale,
+            "translate": self.translate,
+            "augment": self.augment,
         }
 
 
@@ -69,6 +87,20 @@ class TrainResult:
 
 MIN_BOX_SCORE = 0.25
 """Box confidence below which a predicted animal is dropped."""
+
+
+def keep_best(instances: Sequence[Instance], n: int) -> list[Instance]:
+    """The `n` instances with the highest box scores, best first.
+
+    A frame shows at most the project's number of animals, so `predict` stores
+    (and evaluation counts) only that many; unscored instances rank last.
+    """
+    ranked = sorted(
+        instances,
+        key=lambda inst: np.inf if inst.box_score is None else -inst.box_score,
+    )
+    return ranked[:n]
+
 
 EpochCallback = Callable[[int], None]
 """Called with the number of the epoch just finished (1-based)."""

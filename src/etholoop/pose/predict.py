@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from etholoop.errors import ProjectError
 from etholoop.label_files import frame_image_paths
-from etholoop.pose.backend import MIN_BOX_SCORE, PosePredictor, get_backend
+from etholoop.pose.backend import MIN_BOX_SCORE, PosePredictor, get_backend, keep_best
 from etholoop.pose.runs import find_pose_run
 from etholoop.pose.train import run_weights
 from etholoop.progress import Reporter, silent
@@ -32,14 +32,16 @@ class PredictReport:
 
     Attributes:
         run_id: The model run that predicted.
-        n_frames: Frames that got predictions.
+        n_frames: Frames that got at least one predicted instance.
         n_instances: Predicted instances stored.
+        n_empty: Frames predicted on that got none (earlier predictions removed).
         n_manual: Frames passed over because they hold manual labels.
     """
 
     run_id: int
     n_frames: int
     n_instances: int
+    n_empty: int
     n_manual: int
 
 
@@ -108,7 +110,8 @@ def predict_frames(
     replaces or joins a human label); earlier predictions on the other frames
     are replaced, each frame in one transaction.
 
-    Animals scored below `min_score` are dropped.
+    Animals scored below `min_score` are dropped, and of the others only the
+    project's number of animals with the best box scores are kept.
 
     Raises:
         ProjectError: no finished training run (or not `run_id`), or no splits.
@@ -124,13 +127,14 @@ def predict_frames(
     todo = [f for f in frame_ids if f not in manual]
     predictions = predict_images(project, predictor, todo, report=report)
     author = f"pose-run-{found_id}"
-    n_instances = n_labeled_meanwhile = 0
-    for frame_id, instances in predictions.items():
+    animals = project.config.animals
+    n_instances = n_frames = n_empty = 0
+    for frame_id, found in predictions.items():
+        instances = keep_best(found, animals)
         with project.store.session() as session:
             stored = load_frame_instances(session, frame_id)
             if any(inst.source == "manual" for inst in stored):
-                n_labeled_meanwhile += 1  # an annotator got there first
-                continue
+                continue  # an annotator got there first
             save_frame_instances(
                 session,
                 frame_id=frame_id,
@@ -139,6 +143,10 @@ def predict_frames(
                 author=author,
             )
         n_instances += len(instances)
+        if instances:
+            n_frames += 1
+        else:
+            n_empty += 1
     return PredictReport(
-        found_id, len(predictions), n_instances, len(frame_ids) - len(todo)
+        found_id, n_frames, n_instances, n_empty, len(frame_ids) - len(todo)
     )

@@ -28,6 +28,19 @@ from etholoop.types import VISIBLE, Instance
 CONFIDENT_KEYPOINT = 0.5
 """Keypoint confidence from which a predicted keypoint is marked visible (2), else 1."""
 PREDICT_BATCH = 8
+FLIP_PROBABILITY = 0.5
+"""Share of training images mirrored when `TrainParams.flip` is on."""
+NO_AUGMENTATION = {
+    "fliplr": 0.0,
+    "degrees": 0.0,
+    "scale": 0.0,
+    "translate": 0.0,
+    "mosaic": 0.0,
+    "hsv_h": 0.0,
+    "hsv_s": 0.0,
+    "hsv_v": 0.0,
+}
+"""Ultralytics' augmentations that are on by default (or set by us), all off."""
 
 
 def training_device(requested: str | None) -> str:
@@ -46,6 +59,37 @@ def _epoch_rows(results_csv: Path) -> list[dict[str, float]]:
     table = pd.read_csv(results_csv)
     table.columns = [c.strip() for c in table.columns]
     return [{k: float(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def train_arguments(
+    params: TrainParams, *, data_yaml: Path, run_dir: Path, device: str
+) -> dict[str, Any]:
+    """The keyword arguments of Ultralytics' `YOLO.train` for `params`."""
+    arguments: dict[str, Any] = {
+        "data": str(data_yaml),
+        "epochs": params.epochs,
+        "imgsz": params.imgsz,
+        "batch": params.batch,
+        "nbs": params.batch,  # one optimizer step per batch: few labels, many steps
+        "device": device,
+        "project": str(run_dir.resolve()),
+        "name": "train",
+        "exist_ok": True,
+        "workers": params.workers,
+        "seed": params.seed,
+        "deterministic": True,
+        "patience": params.patience,
+        "amp": False,
+        "plots": False,
+        "verbose": False,
+        "fliplr": FLIP_PROBABILITY if params.flip else 0.0,
+        "degrees": params.rotate,
+        "scale": params.scale,
+        "translate": params.translate,
+    }
+    if not params.augment:
+        arguments.update(NO_AUGMENTATION)
+    return arguments
 
 
 class YoloBackend:
@@ -68,22 +112,12 @@ class YoloBackend:
 
         model.add_callback("on_fit_epoch_end", epoch_done)
         model.train(
-            data=str(data_yaml),
-            epochs=params.epochs,
-            imgsz=params.imgsz,
-            batch=params.batch,
-            nbs=params.batch,  # one optimizer step per batch: few labels, many steps
-            device=training_device(params.device),
-            project=str(run_dir.resolve()),
-            name="train",
-            exist_ok=True,
-            workers=params.workers,
-            seed=params.seed,
-            deterministic=True,
-            patience=params.patience,
-            amp=False,
-            plots=False,
-            verbose=False,
+            **train_arguments(
+                params,
+                data_yaml=data_yaml,
+                run_dir=run_dir,
+                device=training_device(params.device),
+            )
         )
         save_dir = Path(model.trainer.save_dir)
         best = save_dir / "weights" / "best.pt"
