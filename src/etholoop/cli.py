@@ -56,6 +56,9 @@ app = _App(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Help is plain text: Rich markup would swallow bracketed text such as
+    # "[default: 0.15 on the first call, then kept]".
+    rich_markup_mode=None,
 )
 
 ProjectArg = Annotated[
@@ -148,7 +151,9 @@ def init(
         str | None,
         typer.Option(
             help="Left/right keypoint pairs swapped by a flip, e.g. earL-earR. "
-            "Default: guessed from names (earL/earR, leftear/rightear, ...)."
+            "Default: guessed from names (earL/earR, leftear/rightear, L_ear/R_ear, "
+            "paw1LH/paw4RH, ...); names marked left or right that find no partner "
+            "are named in a warning."
         ),
     ] = None,
     behaviors: Annotated[
@@ -173,6 +178,7 @@ def init(
         SkeletonConfig,
         StoreConfig,
         guess_symmetry,
+        unpaired_side_keypoints,
     )
     from etholoop.errors import ConfigError
     from etholoop.project import Project
@@ -183,6 +189,7 @@ def init(
         if symmetry is not None
         else guess_symmetry(names)
     )
+    unpaired = [] if symmetry is not None else unpaired_side_keypoints(names, pairs)
     try:
         config = ProjectConfig(
             name=name or path.resolve().name,
@@ -203,6 +210,13 @@ def init(
         console.print(f"Created project [bold]{project.root}[/]")
         console.print(f"  config: {project.config_path}")
         console.print(f"  store:  {project.store_url}")
+    if unpaired:
+        err_console.print(
+            f"[bold yellow]warning:[/] no left/right partner for "
+            f"{escape(', '.join(unpaired))}; flip augmentation swaps only the "
+            "listed pairs (pass --symmetry a-b,... or train with --no-flip)",
+            highlight=False,
+        )
 
 
 @app.command("add-videos")
@@ -247,6 +261,7 @@ def preprocess(
     """
     from etholoop.ingest import preprocess_videos
     from etholoop.project import Project
+    from etholoop.relabel import describe_moves
     from etholoop.video import PreprocessParams
 
     with Project.open(project_path) as project, _progress() as report:
@@ -265,19 +280,31 @@ def preprocess(
         f"Preprocessed {len(result.written)} video(s), {len(result.skipped)} already "
         f"done; outputs in {project.videos_dir}"
     )
+    for line in describe_moves(result.moves):
+        console.print(line)
     _fail_if(result.failed, "video(s)")
 
 
 @app.command("import")
 def import_command(
     project_path: ProjectArg,
-    file: Annotated[Path, typer.Argument(help="Label file or dataset folder.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Label file, DeepLabCut labeled-data/<video>/ or project folder, "
+            "or YOLO dataset folder."
+        ),
+    ],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="dlc, slp, coco, yolo or auto.")
+        str, typer.Option("--format", "-f", help="dlc, slp, coco, yolo, nwb or auto.")
     ] = "auto",
     keypoint_map: Annotated[
         str | None,
-        typer.Option(help="Rename file keypoints to project ones: snout=nose,..."),
+        typer.Option(
+            help="Rename file keypoints to project ones: snout=nose,... With a map, "
+            "file keypoints matching no project keypoint are dropped and project "
+            "keypoints the file lacks stay unlabeled."
+        ),
     ] = None,
     source: Annotated[
         str | None,
@@ -290,6 +317,7 @@ def import_command(
     """Import labels into the store; keypoints are matched to the project skeleton."""
     from etholoop.label_files import import_labels
     from etholoop.project import Project
+    from etholoop.relabel import describe_moves
     from etholoop.types import SOURCES
 
     if source is not None and source not in SOURCES:
@@ -313,25 +341,62 @@ def import_command(
             else ""
         )
     )
+    if result.dropped:
+        console.print(
+            f"dropped file keypoints not in the project: {', '.join(result.dropped)}"
+        )
+    if result.unlabeled:
+        console.print(
+            "project keypoints not in the file, left unlabeled: "
+            + ", ".join(result.unlabeled)
+        )
+    for line in describe_moves(result.moves):
+        console.print(line)
 
 
 @app.command("export")
 def export_command(
     project_path: ProjectArg,
-    out: Annotated[Path, typer.Argument(help="Output file or folder.")],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="Output file or folder: a folder gets OUT/labels.json (+ images/), "
+            "labels.slp, labels.nwb, a YOLO dataset or, for dlc, a DeepLabCut "
+            "project's labeled-data/<video>/ folders (a .csv is one table)."
+        ),
+    ],
     format: Annotated[
         str, typer.Option("--format", "-f", help="dlc, slp, coco, yolo or nwb.")
     ],
+    include_predictions: Annotated[
+        bool, typer.Option(help="Also write predicted instances.")
+    ] = False,
+    scorer: Annotated[
+        str | None,
+        typer.Option(
+            help="DeepLabCut scorer (default: the DLC scorer the labels were "
+            "imported with, else etholoop)."
+        ),
+    ] = None,
 ) -> None:
-    """Export every labeled frame (manual and predicted) to OUT in a standard format."""
+    """Export the manually labeled frames to OUT in a standard format."""
     from etholoop.label_files import export_labels
     from etholoop.project import Project
 
     with Project.open(project_path) as project, _progress() as report:
-        result = export_labels(project, out, format=format, report=report)
+        result = export_labels(
+            project,
+            out,
+            format=format,
+            include_predictions=include_predictions,
+            scorer=scorer,
+            report=report,
+        )
+    kind = "" if include_predictions else "manual "
+    scorer_note = f" (scorer {result.scorer})" if result.scorer else ""
     console.print(
-        f"Exported {result.n_instances} instance(s) on {result.n_frames} frame(s) "
-        f"to {out}"
+        f"Exported {result.n_instances} {kind}instance(s) on {result.n_frames} "
+        f"frame(s) to {out}{scorer_note}"
     )
 
 
@@ -363,7 +428,8 @@ def sample(
     """Choose frames to label; caches them as PNGs in PROJECT/frames/<video hash>/.
 
     Reads the normalized videos where they exist, else the raw ones. Frames that
-    are near-duplicates of a chosen frame (static scenes) are replaced.
+    are near-duplicates of a chosen frame (static scenes) are passed over and
+    replaced from the frames left, in other strata when their own have none.
     """
     from etholoop.project import Project
     from etholoop.sampling import sample_frames
@@ -383,10 +449,13 @@ def sample(
     console.print(
         f"Chose {result.n_chosen} frame(s) ({result.n_added} new) in "
         f"{len(result.per_stratum)} strata; {result.n_duplicates} near-duplicate(s) "
-        f"replaced; images in {project.frames_dir}"
+        f"passed over; images in {project.frames_dir}"
     )
     if result.n_chosen < n:
-        console.print(f"only {result.n_chosen} of {n}: the rest were near-duplicates")
+        console.print(
+            f"only {result.n_chosen} distinct frame(s) found in these videos, of {n} "
+            "asked for: the other frames read were near-duplicates of chosen ones"
+        )
 
 
 @app.command()
@@ -395,11 +464,19 @@ def split(
     test: Annotated[
         float | None,
         typer.Option(
-            help="Share of frames for the test split, drawn once "
+            help="Share of the labeled frames (of all frames while none is "
+            "labeled) for the test split, drawn once "
             "[default: 0.15 on the first call, then kept]."
         ),
     ] = None,
-    train_val: Annotated[int, typer.Option(help="Frames for train+val.", min=0)] = 100,
+    train_val: Annotated[
+        int,
+        typer.Option(
+            help="Frames for train+val; every labeled frame outside the test "
+            "split goes there, even beyond this number.",
+            min=0,
+        ),
+    ] = 100,
     val_fraction: Annotated[
         float, typer.Option(help="Share of train+val held out for validation.")
     ] = 0.2,
@@ -411,7 +488,9 @@ def split(
 ) -> None:
     """Split the frames into test, train+val, predict and reserve for this cycle.
 
-    The split is stored per cycle in the label store; `etholoop status` shows it.
+    Frames that hold labels come first: the test split is drawn from them and
+    the others go to train+val. The split is stored per cycle in the label
+    store; `etholoop status` shows it.
     """
     from etholoop.project import Project
     from etholoop.sampling import split_frames
@@ -431,6 +510,19 @@ def split(
         f"Cycle {result.cycle}: {counts} (val {result.n_val}); test split "
         + ("drawn" if result.test_drawn else "kept")
     )
+    n_test, n_trainval = result.labeled["test"], result.labeled["trainval"]
+    console.print(f"labeled frames: test {n_test}, train+val {n_trainval}")
+    if n_trainval > train_val:
+        console.print(
+            f"train+val holds all {n_trainval} labeled frames outside the test "
+            f"split, more than --train-val {train_val}: a label is never left in "
+            "predict or reserve"
+        )
+    if result.counts["predict"] < predict:
+        console.print(
+            f"predict holds {result.counts['predict']} frame(s), not {predict}: "
+            "no more unlabeled frames are left; sample more with `etholoop sample`"
+        )
     if result.n_labeled_left_test:
         console.print(
             f"{result.n_labeled_left_test} labeled frame(s) left the test split"
@@ -622,6 +714,7 @@ def synth(
 
 @app.command()
 def train(
+    ctx: typer.Context,
     project_path: ProjectArg,
     task: Annotated[str, typer.Option(help="What to train: pose.")] = "pose",
     model: Annotated[
@@ -645,39 +738,106 @@ def train(
         str | None, typer.Option(help="cpu or a GPU index; default: GPU if present.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    flip: Annotated[
+        bool,
+        typer.Option(
+            "--flip/--no-flip",
+            help="Mirror half the training images left-right, swapping the "
+            "skeleton's symmetry pairs. --no-flip for a rig where the animals "
+            "always face one way, or keypoints marked left/right without a pair.",
+        ),
+    ] = True,
+    rotate: Annotated[
+        float,
+        typer.Option(
+            metavar="DEG",
+            min=0,
+            max=180,
+            help="Rotate training images at random by up to +/- DEG degrees "
+            "(top views: any angle occurs, up to 180).",
+        ),
+    ] = 0.0,
+    scale: Annotated[
+        float,
+        typer.Option(
+            metavar="FRACTION",
+            min=0,
+            max=0.9,
+            help="Zoom training images in or out at random by up to FRACTION "
+            "(0.5: 50-150 %).",
+        ),
+    ] = 0.5,
+    translate: Annotated[
+        float,
+        typer.Option(
+            metavar="FRACTION",
+            min=0,
+            max=0.9,
+            help="Shift training images at random by up to FRACTION of their size.",
+        ),
+    ] = 0.1,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment/--no-augment",
+            help="--no-augment: train on the images as they are (no flip, "
+            "rotation, zoom, shift, mosaic or color change).",
+        ),
+    ] = True,
 ) -> None:
     """Train a pose model on the labeled train+val frames of the latest cycle.
 
     The run (settings, the exact labels used, metrics per epoch, weights) is
-    recorded in the store; a training-curve plot goes to its folder.
+    recorded in the store; a training-curve plot goes to its folder. Ctrl+C or
+    SIGTERM marks the run interrupted.
     """
     from etholoop.errors import ConfigError
     from etholoop.pose.backend import TrainParams
-    from etholoop.pose.train import previous_run_weights, train_pose
+    from etholoop.pose.train import RunInterrupted, previous_run_weights, train_pose
     from etholoop.project import Project
 
     if task != "pose":
         raise ConfigError(f"--task {task}: only 'pose' can be trained so far")
+    given = [  # by name: typer ships its own copy of click's ParameterSource
+        f"--{name}"
+        for name in ("rotate", "scale", "translate")
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    if not augment and given:
+        raise ConfigError(
+            f"--no-augment turns every augmentation off; drop {', '.join(given)}"
+        )
     if weights is not None and from_run is not None:
         raise ConfigError("--weights and --from-run both given: choose one")
     if weights is not None and not weights.is_file():
         raise ConfigError(f"{weights}: no such weights file")
     if from_run is not None and from_run != "latest" and not from_run.isdigit():
         raise ConfigError(f"--from-run {from_run}: give a run id or 'latest'")
-    with Project.open(project_path) as project, _progress() as report:
-        if from_run is not None:
-            run_id = None if from_run == "latest" else int(from_run)
-            weights = previous_run_weights(project, run_id)
-        params = TrainParams(
-            model=model,
-            epochs=epochs,
-            imgsz=imgsz,
-            batch=batch,
-            weights=weights,
-            device=device,
-            seed=seed,
+    try:
+        with Project.open(project_path) as project, _progress() as report:
+            if from_run is not None:
+                run_id = None if from_run == "latest" else int(from_run)
+                weights = previous_run_weights(project, run_id)
+            params = TrainParams(
+                model=model,
+                epochs=epochs,
+                imgsz=imgsz,
+                batch=batch,
+                weights=weights,
+                device=device,
+                seed=seed,
+                flip=flip,
+                rotate=rotate,
+                scale=scale,
+                translate=translate,
+                augment=augment,
+            )
+            result = train_pose(project, params, report=report)
+    except RunInterrupted as stopped:
+        err_console.print(
+            f"{stopped}; marked interrupted in the store", highlight=False
         )
-        result = train_pose(project, params, report=report)
+        raise typer.Exit(128 + stopped.signum) from None
     console.print(
         f"run {result.run_id}: trained on {result.n_train} frames "
         f"(+{result.n_val} validation) for {len(result.epochs)} epoch(s)"
@@ -698,7 +858,8 @@ def predict(
     """Store a pose model's predictions as editable `predicted` instances.
 
     Frames holding manual labels are never touched; earlier predictions on the
-    others are replaced. Correct them in `etholoop serve`.
+    others are replaced. A frame keeps at most the project's number of animals,
+    the best scored. Correct them in `etholoop serve`.
     """
     from etholoop.errors import ConfigError
     from etholoop.pose.predict import SUBSETS, predict_frames
@@ -709,9 +870,9 @@ def predict(
     with Project.open(project_path) as project, _progress() as report:
         result = predict_frames(project, run_id=run, subset=subset, report=report)
     console.print(
-        f"run {result.run_id}: {result.n_instances} instance(s) predicted on "
-        f"{result.n_frames} frame(s); {result.n_manual} frame(s) with manual "
-        "labels left alone"
+        f"run {result.run_id}: {result.n_instances} instance(s) on "
+        f"{result.n_frames} frame(s); {result.n_empty} frame(s) with none; "
+        f"{result.n_manual} frame(s) with manual labels left alone"
     )
 
 
