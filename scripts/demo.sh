@@ -10,29 +10,30 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 step() { printf '\n== %s\n' "$*"; }
 
-step "1. Generate a synthetic arena: 3 mice, 20 s, known keypoints, identities and behaviors"
+step "1. Generate two synthetic arenas of 3 mice: a labeled earlier session (3 s) and a new video (20 s)"
+"$ETHOLOOP" synth "$OUT/labeled" --animals 3 --frames 90 --seed 1
 "$ETHOLOOP" synth "$OUT/arena" --animals 3 --frames 600 --min-contacts 3 --seed 0
 
 step "2. Create a project"
 "$ETHOLOOP" init "$PROJECT" --animals 3 --keypoints nose,earL,earR,tailB \
     --skeleton nose-earL,nose-earR,nose-tailB --behaviors rest,walk,groom,rear,chase
 
-step "3. Register the video (a second add of the same file is reported, not added)"
-"$ETHOLOOP" add-videos "$PROJECT" "$OUT/arena/arena.mp4" --condition demo
+step "3. Register the videos (a second add of the same file is reported, not added)"
+"$ETHOLOOP" add-videos "$PROJECT" "$OUT/labeled/arena.mp4" "$OUT/arena/arena.mp4" --condition demo
 "$ETHOLOOP" add-videos "$PROJECT" "$OUT/arena/arena.mp4"
 
-step "4. Normalize it: 15 fps, 320 px, grayscale"
+step "4. Normalize them: 15 fps, 320 px, grayscale"
 "$ETHOLOOP" preprocess "$PROJECT" --fps 15 --size 320 --gray
 
-step "5. Import the generated labels (SLEAP file)"
-"$ETHOLOOP" import "$PROJECT" "$OUT/arena/arena.slp"
+step "5. Import the earlier session's labels (SLEAP file): they follow the video onto its copy"
+"$ETHOLOOP" import "$PROJECT" "$OUT/labeled/arena.slp"
 
-step "6. Sample 60 frames to label: an equal share of each quarter of the normalized video"
-"$ETHOLOOP" sample "$PROJECT" --n 60 --strategy stratified --strata video,time --seed 0
+step "6. Sample 100 frames: an equal share of each quarter of each normalized video"
+"$ETHOLOOP" sample "$PROJECT" --n 100 --strategy stratified --strata video,time --seed 0
 
-step "7. Split every frame: a test split drawn once, then train+val, predict and reserve"
-"$ETHOLOOP" split "$PROJECT" --test 0.15 --train-val 40 --predict 60 --seed 0
-"$ETHOLOOP" split "$PROJECT" --train-val 60 --predict 60 --seed 1   # test split kept
+step "7. Split every frame: labeled frames to test (drawn once) and train+val, the new video's to predict and reserve"
+"$ETHOLOOP" split "$PROJECT" --test 0.15 --train-val 40 --predict 30 --seed 0
+"$ETHOLOOP" split "$PROJECT" --train-val 40 --predict 30 --seed 1   # test split kept
 
 step "8. Export them as COCO and YOLO datasets"
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/coco/labels.json" --format coco
@@ -76,7 +77,7 @@ trap - EXIT
 cat <<DONE
 
 Demo outputs:
-  arena video and ground truth   $OUT/arena/
+  arena videos and ground truth  $OUT/labeled/ (imported), $OUT/arena/
   project (config + label store) $PROJECT/etholoop.yaml, $PROJECT/etholoop.db
   normalized video               $PROJECT/videos/
   cached frame images (sampled)  $PROJECT/frames/
