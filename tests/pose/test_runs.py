@@ -189,10 +189,40 @@ def test_ctrl_c_or_a_closed_terminal_interrupts_training(
         yield lambda n: os.kill(os.getpid(), signum) if training else None
 
     params = TrainParams(epochs=1000, imgsz=32, batch=4, workers=0, device="cpu")
-    with Project.open(root) as project:
-        with pytest.raises(RunInterrupted, match=f"run 1 interrupted by {signum.name}"):
-            train_pose(project, params, report=signal_after_first_epoch)
-        with project.store.session() as session:
-            run = session.get(ModelRun, 1)
-            assert run is not None and run.status == "interrupted"
-    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # handler restored
+    # as in a terminal, whatever the test runner inherited (nohup, a background job)
+    inherited = signal.signal(signum, signal.SIG_DFL)
+    try:
+        with Project.open(root) as project:
+            match = f"run 1 interrupted by {signum.name}"
+            with pytest.raises(RunInterrupted, match=match):
+                train_pose(project, params, report=signal_after_first_epoch)
+            with project.store.session() as session:
+                run = session.get(ModelRun, 1)
+                assert run is not None and run.status == "interrupted"
+        assert signal.getsignal(signum) is signal.SIG_DFL  # handler restored
+    finally:
+        signal.signal(signum, inherited)
+
+
+@pytest.mark.slow
+def test_an_ignored_hangup_stays_ignored_during_training(tmp_path: Path) -> None:
+    """`nohup etholoop train ...` survives its terminal closing."""
+    root = _tiny_project(tmp_path)
+    seen = []
+
+    @contextlib.contextmanager
+    def look_at_the_handler(
+        description: str, total: int | None
+    ) -> Iterator[Callable[[int], None]]:
+        if description.startswith("Training"):
+            seen.append(signal.getsignal(signal.SIGHUP))
+        yield lambda n: None
+
+    params = TrainParams(epochs=1, imgsz=32, batch=4, workers=0, device="cpu")
+    inherited = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with Project.open(root) as project:
+            train_pose(project, params, report=look_at_the_handler)
+    finally:
+        signal.signal(signal.SIGHUP, inherited)
+    assert seen == [signal.SIG_IGN]

@@ -91,7 +91,9 @@ replaced Python's own KeyboardInterrupt handler.
 def _stop_signals_interrupt() -> Iterator[None]:
     """While the block runs, `STOP_SIGNALS` raise `_Signalled` instead of exiting.
 
-    Handlers can only be set from the main thread; elsewhere nothing changes.
+    A signal the process ignores stays ignored (`nohup` ignores SIGHUP, a shell
+    SIGINT for background jobs). Handlers can only be set from the main thread;
+    elsewhere nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -100,7 +102,11 @@ def _stop_signals_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise _Signalled(signum)
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    previous = {
+        signum: signal.signal(signum, interrupt)
+        for signum in STOP_SIGNALS
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:
