@@ -451,7 +451,13 @@ def sample(
         f"{len(result.per_stratum)} strata; {result.n_duplicates} near-duplicate(s) "
         f"passed over; images in {project.frames_dir}"
     )
-    if result.n_chosen < n:
+    if result.n_chosen < n and strategy == "diverse":
+        console.print(
+            f"only {result.n_chosen} of {n}: the rest of diverse's candidate pool "
+            "were near-duplicates of chosen frames; --strategy stratified reads "
+            "further into the videos"
+        )
+    elif result.n_chosen < n:
         console.print(
             f"only {result.n_chosen} distinct frame(s) found in these videos, of {n} "
             "asked for: the other frames read were near-duplicates of chosen ones"

@@ -66,3 +66,13 @@ def test_a_short_sample_says_how_many_distinct_frames_there_were(tmp_path, still
     assert code == 0, out
     assert "Chose 1 frame(s) (1 new) in 4 strata" in out
     assert "only 1 distinct frame(s) found in these videos, of 6 asked for" in out
+
+
+def test_a_short_diverse_sample_points_at_stratified(tmp_path, still_video):
+    proj = str(tmp_path / "proj")
+    _run("init", proj, "--animals", "1", "--keypoints", "nose,tail")
+    _run("add-videos", proj, str(still_video))
+    code, out = _run("sample", proj, "--n", "6", "--strategy", "diverse")
+    assert code == 0, out
+    assert "of 6: the rest of diverse's candidate pool" in out
+    assert "found in these videos" not in out
