@@ -236,7 +236,9 @@ class PyAVReader(VideoReader):
     def _iter_frames(
         self, start: int, stop: int, wanted: Callable[[int], bool]
     ) -> Iterator[tuple[int, Frame]]:
-        decoder = FrameDecoder(self.path, self._decoder.index)
+        decoder = FrameDecoder(
+            self.path, self._decoder.index, pts_to_idx=self._decoder.pts_to_idx
+        )
         try:
             for frame_idx, frame in decoder.frames_from(start):
                 if frame_idx >= stop:
