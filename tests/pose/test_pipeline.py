@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,11 @@ from etholoop.pose.train import TrainReport, previous_run_weights, train_pose
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
 from etholoop.status import project_status
-from etholoop.store import load_instances_by_frame
+from etholoop.store import (
+    load_frame_instances,
+    load_instances_by_frame,
+    save_frame_instances,
+)
 from etholoop.store.models import InstanceRow, ModelRun, SplitMember
 
 DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
@@ -199,3 +204,37 @@ def test_training_continues_from_an_earlier_run(trained, tmp_path):
         weights.unlink()
         with pytest.raises(ProjectError, match=f"weights of run {report.run_id}"):
             previous_run_weights(again, report.run_id)
+
+
+def test_a_frame_labeled_while_predicting_counts_as_left_alone(trained, tmp_path):
+    project, _, _ = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    with Project.open(copy) as again:
+        with again.store.session() as session:
+            by_frame = load_instances_by_frame(session)
+        predicted = sorted(f for f, i in by_frame.items() if i[0].source == "predicted")
+        target = predicted[0]
+
+        @contextmanager
+        def label_on_first_batch(
+            description: str, total: int | None
+        ) -> Iterator[Callable[[int], None]]:
+            def advance(n: int) -> None:
+                if description == "Predicting poses":
+                    with again.store.session() as session:
+                        found = load_frame_instances(session, target)
+                        save_frame_instances(
+                            session,
+                            frame_id=target,
+                            instances=[evolve(found[0], id=None, source="manual")],
+                            base_versions={i.id: i.version for i in found},
+                        )
+
+            yield advance
+
+        result = predict_frames(
+            again, subset="all", min_score=0.0, report=label_on_first_batch
+        )
+        assert result.n_manual == 116 + 1
+        assert result.n_frames + result.n_empty == len(predicted) - 1

@@ -35,7 +35,8 @@ class PredictReport:
         n_frames: Frames that got at least one predicted instance.
         n_instances: Predicted instances stored.
         n_empty: Frames predicted on that got none (earlier predictions removed).
-        n_manual: Frames passed over because they hold manual labels.
+        n_manual: Frames left alone because they hold manual labels (also those
+            labeled while the model predicted).
     """
 
     run_id: int
@@ -129,12 +130,14 @@ def predict_frames(
     author = f"pose-run-{found_id}"
     animals = project.config.animals
     n_instances = n_frames = n_empty = 0
+    n_manual = len(frame_ids) - len(todo)
     for frame_id, found in predictions.items():
         instances = keep_best(found, animals)
         with project.store.session() as session:
             stored = load_frame_instances(session, frame_id)
             if any(inst.source == "manual" for inst in stored):
-                continue  # an annotator got there first
+                n_manual += 1  # an annotator got there first
+                continue
             save_frame_instances(
                 session,
                 frame_id=frame_id,
@@ -147,6 +150,4 @@ def predict_frames(
             n_frames += 1
         else:
             n_empty += 1
-    return PredictReport(
-        found_id, n_frames, n_instances, n_empty, len(frame_ids) - len(todo)
-    )
+    return PredictReport(found_id, n_frames, n_instances, n_empty, n_manual)
