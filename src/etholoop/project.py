@@ -19,7 +19,7 @@ from types import TracebackType
 
 from etholoop.config import CONFIG_NAME, ProjectConfig, load_config, save_config
 from etholoop.errors import ProjectError
-from etholoop.pose.runs import interrupt_ended_runs
+from etholoop.runs import interrupt_ended_runs
 from etholoop.store import Store, sqlite_url
 from etholoop.types import Skeleton
 

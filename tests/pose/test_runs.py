@@ -26,9 +26,10 @@ from etholoop.cli import app
 from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.label_files import import_labels
 from etholoop.pose.backend import TrainParams
-from etholoop.pose.runs import POSE_TRAIN, start_run
+from etholoop.pose.runs import POSE_TRAIN
 from etholoop.pose.train import RunInterrupted, train_pose
 from etholoop.project import DB_NAME, Project
+from etholoop.runs import start_run
 from etholoop.sampling import split_frames
 from etholoop.store import ModelRun, Store, sqlite_url
 from etholoop.synth import make_arena, write_arena

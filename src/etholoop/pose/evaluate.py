@@ -22,9 +22,9 @@ from etholoop.pose.backend import MIN_BOX_SCORE
 from etholoop.pose.dataset import MANUAL
 from etholoop.pose.metrics import PoseMetrics, evaluate_pose, plot_pose_metrics
 from etholoop.pose.predict import load_predictor, predict_images, subset_frames
-from etholoop.pose.runs import record_metrics
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
+from etholoop.runs import record_metrics
 from etholoop.store import load_instances_by_frame
 from etholoop.store.models import Frame, ModelRun, Video
 from etholoop.types import Instance

@@ -1,103 +1,17 @@
-"""Model runs in the store: start one, finish it, find the one to use.
+"""Pose training runs: their stage name and finding the one to use.
 
-A run records the process that started it (pid and host name), so that a run
-left `running` by a killed process can be told apart from one still at work.
+Starting and finishing runs is `etholoop.runs`, shared by every stage.
 """
 
 from __future__ import annotations
-
-import os
-import socket
-import sys
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etholoop.errors import ProjectError
-from etholoop.store.models import ModelRun, utcnow
-from etholoop.store.runs import list_running_runs
+from etholoop.store.models import ModelRun
 
 POSE_TRAIN = "pose-train"
-
-
-def start_run(
-    session: Session, *, stage: str, config: dict[str, Any], cycle_id: int | None
-) -> ModelRun:
-    """Add a running model run of this process; the caller fills in `run_dir`."""
-    process = {"pid": os.getpid(), "host": socket.gethostname()}
-    run = ModelRun(
-        stage=stage,
-        status="running",
-        run_dir="",
-        config={**config, "process": process},
-        cycle_id=cycle_id,
-    )
-    session.add(run)
-    session.flush()
-    return run
-
-
-def finish_run(
-    session: Session,
-    run_id: int,
-    *,
-    status: str,
-    metrics: dict[str, Any] | None = None,
-    config: dict[str, Any] | None = None,
-) -> None:
-    """Record how a run ended, its metrics and config additions."""
-    run = session.get(ModelRun, run_id)
-    assert run is not None
-    run.status = status
-    run.finished_at = utcnow()
-    if metrics is not None:
-        record_metrics(session, run_id, metrics)
-    if config is not None:
-        run.config = {**run.config, **config}
-
-
-def _process_exists(pid: int) -> bool:
-    """Whether a process with this id runs on this host (Windows: assumed so)."""
-    if sys.platform == "win32":  # os.kill would end the process there
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def interrupt_ended_runs(session: Session) -> list[int]:
-    """Mark `interrupted` the running runs whose process on this host has ended.
-
-    A process killed outright (SIGKILL, a crash, a power cut) cannot record that
-    its run stopped. Runs started on another host (a shared PostgreSQL store),
-    whose processes cannot be seen from here, and runs that recorded no process
-    are left alone.
-
-    Returns:
-        The ids of the runs marked.
-    """
-    host = socket.gethostname()
-    marked = []
-    for run in list_running_runs(session):
-        process = run.config.get("process") or {}
-        if process.get("host") != host or _process_exists(process["pid"]):
-            continue
-        error = f"process {process['pid']} on {host} ended without finishing the run"
-        finish_run(session, run.id, status="interrupted", metrics={"error": error})
-        marked.append(run.id)
-    return marked
-
-
-def record_metrics(session: Session, run_id: int, metrics: dict[str, Any]) -> None:
-    """Add metrics to a run's record (later keys replace earlier ones)."""
-    run = session.get(ModelRun, run_id)
-    assert run is not None
-    run.metrics = {**(run.metrics or {}), **metrics}
 
 
 def find_pose_run(session: Session, run_id: int | None, where: str) -> ModelRun:

@@ -16,9 +16,10 @@ from etholoop.errors import ProjectError
 from etholoop.pose.backend import TrainParams, get_backend
 from etholoop.pose.dataset import write_pose_dataset
 from etholoop.pose.plots import plot_training_curves
-from etholoop.pose.runs import POSE_TRAIN, find_pose_run, finish_run, start_run
+from etholoop.pose.runs import POSE_TRAIN, find_pose_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
+from etholoop.runs import finish_run, start_run
 from etholoop.store import latest_cycle
 from etholoop.store.models import ModelRun
 
