@@ -15,6 +15,7 @@ from etholoop.io import load_labels, save_labels
 from etholoop.label_files import export_labels, import_labels, project_label_set
 from etholoop.project import Project
 from etholoop.status import project_status
+from etholoop.store import load_frame_instances
 from etholoop.types import FrameLabels, LabelSet, VideoRef
 
 MOUSE = SkeletonConfig(
@@ -40,7 +41,7 @@ def dlc_csv(shared_data: Path) -> Path:
 
 def _by_image(project: Project) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Keypoints and visibility of each labeled frame, keyed by image file name."""
-    labels, _ = project_label_set(project, with_images=False)
+    labels = project_label_set(project, with_images=False).labels
     out = {}
     for frame in labels.frames:
         (inst,) = frame.instances
@@ -55,7 +56,7 @@ def test_dlc_import_counts_and_cache(tmp_path: Path, dlc_csv: Path) -> None:
         assert (report.n_frames, report.n_instances) == (116, 116)
         again = import_labels(project, dlc_csv, keypoint_map=DLC_MAP)
         assert (again.n_instances, again.n_skipped) == (0, 116)
-        summary = project_status(project)
+        summary = project_status(project).to_dict()
         assert summary["frames"]["unassigned"] == 116
         assert summary["labels"]["unassigned"]["manual"]["instances"] == 116
         (video,) = summary["videos"]
@@ -124,7 +125,7 @@ def test_visibility_one_survives_slp_round_trip(tmp_path: Path, dlc_csv: Path) -
 
 
 def _nothing_written(project: Project) -> None:
-    summary = project_status(project)
+    summary = project_status(project).to_dict()
     assert summary["videos"] == []
     assert sum(summary["frames"].values()) == 0
     assert not project.frames_dir.exists() or not any(project.frames_dir.iterdir())
@@ -263,7 +264,7 @@ def test_dlc_export_to_a_folder_is_a_deeplabcut_project(
         again = _by_image(target)
         authors = {
             inst.author
-            for frame in project_label_set(target, with_images=False)[0].frames
+            for frame in project_label_set(target, with_images=False).labels.frames
             for inst in frame.instances
         }
     assert authors == {"Pranav"}
@@ -318,3 +319,19 @@ def test_export_writes_manual_labels_unless_predictions_are_asked_for(
         # the video is named after the folder the COCO images came from
         assert export_labels(project, tmp_path / "d", format="dlc").scorer == "etholoop"
         assert (tmp_path / "d/labeled-data/images/CollectedData_etholoop.h5").is_file()
+
+
+def test_project_label_set_names_the_stored_frame_of_each_frame(
+    tmp_path: Path, dlc_csv: Path
+) -> None:
+    with _project(tmp_path / "a") as project:
+        import_labels(project, dlc_csv, keypoint_map=DLC_MAP)
+        some = [3, 1, 40, 7]
+        found = project_label_set(project, with_images=False, frame_ids=some)
+        assert sorted(found.frame_ids) == sorted(some)
+        with project.store.session() as session:
+            for frame, frame_id in zip(
+                found.labels.frames, found.frame_ids, strict=True
+            ):
+                stored = load_frame_instances(session, frame_id)
+                assert [i.id for i in stored] == [i.id for i in frame.instances]

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from attrs import frozen
@@ -20,10 +21,12 @@ from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.relabel import MoveReport, move_labels_to_copy
 from etholoop.store import add_video, find_video_by_hash, list_videos
-from etholoop.store.models import Video
 from etholoop.types import VideoInfo
 from etholoop.video import PreprocessParams, preprocess_video, probe_video
 from etholoop.video.preprocess import plan_source_frames
+
+if TYPE_CHECKING:
+    from etholoop.store import Video
 
 
 @frozen

@@ -2,22 +2,21 @@
 
 Parsing and writing each format is `etholoop.io`'s job; this module maps keypoints
 to the project skeleton, registers the videos or image sequences the labels refer
-to, caches frame images in the project and moves instances in and out of the store.
+to, caches frame images in the project (`etholoop.frame_cache`) and moves instances
+in and out of the store.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from etholoop.errors import FormatError
+from etholoop.frame_cache import cache_image_sequence, cache_video_frames
 from etholoop.ingest import register_video
 from etholoop.io import load_labels, map_to_skeleton, save_labels
 from etholoop.io.dlc import DEFAULT_SCORER
@@ -29,7 +28,7 @@ from etholoop.store import (
     get_or_add_frame,
     load_instances_by_frame,
 )
-from etholoop.store.models import Frame, InstanceRow, Video
+from etholoop.store.label_files import frames_with_videos, holds_instances
 from etholoop.types import (
     SOURCES,
     FrameLabels,
@@ -38,7 +37,10 @@ from etholoop.types import (
     VideoInfo,
     VideoRef,
 )
-from etholoop.video import extract_frames, open_video, probe_images, probe_video
+from etholoop.video import probe_images, probe_video
+
+if TYPE_CHECKING:
+    from etholoop.store import Frame, Video
 
 
 @frozen
@@ -70,22 +72,6 @@ def _probe_ref(ref: VideoRef, source: Path) -> VideoInfo:
             f"{source}: labels refer to video {ref.path}, which does not exist"
         )
     return probe_video(path)
-
-
-def _cache_images(project: Project, info: VideoInfo, ref: VideoRef) -> list[str]:
-    """Copy an image sequence into the frame cache; its file names, in order."""
-    folder = project.frame_dir(info.sha256)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = [Path(f).name for f in ref.image_files]
-    if len(set(names)) != len(names):
-        names = [f"{i:06d}{Path(f).suffix}" for i, f in enumerate(ref.image_files)]
-    for src, name in zip(ref.image_files, names, strict=True):
-        dst = folder / name
-        if not dst.exists():
-            tmp = dst.with_name(dst.name + ".tmp")
-            shutil.copyfile(src, tmp)
-            tmp.replace(dst)
-    return names
 
 
 def import_labels(
@@ -133,7 +119,11 @@ def import_labels(
         video_ids: list[int] = []
         images: list[list[str] | None] = []
         for ref, info in zip(labels.videos, infos, strict=True):
-            names = _cache_images(project, info, ref) if ref.is_image_sequence else None
+            names = (
+                cache_image_sequence(project, info, ref)
+                if ref.is_image_sequence
+                else None
+            )
             video, _ = register_video(
                 session,
                 project,
@@ -164,8 +154,7 @@ def import_labels(
                 frame_idx=frame.frame_idx,
                 image_path=image_path,
             )
-            sources = {inst.source for inst in instances}
-            if _has_instances(session, row.id, sources):
+            if holds_instances(row, {inst.source for inst in instances}):
                 n_skipped += 1
                 continue
             n_instances += add_frame_instances(
@@ -187,59 +176,17 @@ def import_labels(
     )
 
 
-def _has_instances(session: Session, frame_id: int, sources: Collection[str]) -> bool:
-    query = select(InstanceRow.id).where(
-        InstanceRow.frame_id == frame_id, InstanceRow.source.in_(sources)
-    )
-    return session.scalars(query.limit(1)).first() is not None
+@frozen
+class ProjectLabels:
+    """Stored frames as a `LabelSet`, with the store id of each of its frames.
 
-
-def _cache_video_frames(
-    project: Project, video: Video, frame_inds: list[int], report: Reporter
-) -> dict[int, Path]:
-    with (
-        open_video(project.resolve(video.path)) as reader,
-        report(
-            f"Extracting frames of {Path(video.path).name}", len(frame_inds)
-        ) as advance,
-    ):
-        return extract_frames(
-            reader, frame_inds, project.frame_dir(video.sha256), progress=advance
-        )
-
-
-def frame_image_paths(
-    project: Project, frame_ids: Collection[int], *, report: Reporter = silent
-) -> dict[int, Path]:
-    """The image file of each frame, extracting video frames to the cache if needed.
-
-    A frame's stored image is used when it exists; frames of video files without
-    one are decoded in one forward pass per video and cached as PNG.
+    `frame_ids[i]` is the stored frame of `labels.frames[i]`; `images` maps
+    `(video index, frame index)` to the frame's image when images were asked for.
     """
-    with project.store.session() as session:
-        rows = session.execute(
-            select(Frame.id, Frame.frame_idx, Frame.image_path, Video)
-            .join(Video, Frame.video_id == Video.id)
-            .where(Frame.id.in_(list(frame_ids)))
-            .order_by(Video.id, Frame.frame_idx)
-        ).all()
-        session.expunge_all()
-    paths: dict[int, Path] = {}
-    missing: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    videos: dict[int, Video] = {}
-    for frame_id, frame_idx, image_path, video in rows:
-        stored = None if image_path is None else project.resolve(image_path)
-        if stored is not None and stored.is_file():
-            paths[frame_id] = stored
-        else:
-            missing[video.id].append((frame_id, frame_idx))
-            videos[video.id] = video
-    for video_id, frames in missing.items():
-        cached = _cache_video_frames(
-            project, videos[video_id], [idx for _, idx in frames], report
-        )
-        paths.update({frame_id: cached[idx] for frame_id, idx in frames})
-    return paths
+
+    labels: LabelSet
+    frame_ids: list[int]
+    images: dict[tuple[int, int], Path]
 
 
 def project_label_set(
@@ -249,7 +196,7 @@ def project_label_set(
     frame_ids: Collection[int] | None = None,
     sources: Collection[Source] = SOURCES,
     report: Reporter = silent,
-) -> tuple[LabelSet, dict[tuple[int, int], Path]]:
+) -> ProjectLabels:
     """Frames with instances as a `LabelSet`, and each frame's image if asked.
 
     With `with_images`, frames of video files are extracted to the frame cache
@@ -265,8 +212,7 @@ def project_label_set(
             are left out.
         report: Progress reporter.
     """
-    labels, images, _ = _label_set(project, with_images, frame_ids, sources, report)
-    return labels, images
+    return _label_set(project, with_images, frame_ids, sources, report)[0]
 
 
 def _label_set(
@@ -275,19 +221,10 @@ def _label_set(
     frame_ids: Collection[int] | None,
     sources: Collection[Source],
     report: Reporter,
-) -> tuple[LabelSet, dict[tuple[int, int], Path], list[Video]]:
+) -> tuple[ProjectLabels, list[Video]]:
     """`project_label_set`, and the store's row of each of its videos."""
     with project.store.session() as session:
-        labeled = select(InstanceRow.frame_id).where(InstanceRow.source.in_(sources))
-        query = (
-            select(Frame, Video)
-            .join(Video, Frame.video_id == Video.id)
-            .where(Frame.id.in_(labeled))
-            .order_by(Video.id, Frame.frame_idx)
-        )
-        if frame_ids is not None:
-            query = query.where(Frame.id.in_(frame_ids))
-        rows = session.execute(query).all()
+        rows = frames_with_videos(session, frame_ids, sources=sources)
         instances = load_instances_by_frame(
             session, frame_ids=frame_ids, sources=sources
         )
@@ -298,6 +235,7 @@ def _label_set(
             videos[video.id] = video
     refs: list[VideoRef] = []
     frames: list[FrameLabels] = []
+    stored_ids: list[int] = []
     images: dict[tuple[int, int], Path] = {}
     for video_idx, (video_id, video_frames) in enumerate(by_video.items()):
         video = videos[video_id]
@@ -313,13 +251,15 @@ def _label_set(
             refs.append(VideoRef(str(project.resolve(video.path))))
             if with_images:
                 inds = [f.frame_idx for f in video_frames]
-                cached = _cache_video_frames(project, video, inds, report)
+                cached = cache_video_frames(project, video, inds, report)
                 images.update({(video_idx, i): p for i, p in cached.items()})
         frames.extend(
             FrameLabels(video_idx, f.frame_idx, instances[f.id]) for f in video_frames
         )
+        stored_ids.extend(f.id for f in video_frames)
     labels = LabelSet(project.skeleton, refs, frames)
-    return labels, images, [videos[video_id] for video_id in by_video]
+    found = ProjectLabels(labels, stored_ids, images)
+    return found, [videos[video_id] for video_id in by_video]
 
 
 IMAGE_FORMATS = ("coco", "yolo", "dlc")
@@ -382,13 +322,12 @@ def export_labels(
     if scorer is not None and format != "dlc":
         raise FormatError(f"{out}: a scorer is written only by --format dlc")
     sources: tuple[Source, ...] = SOURCES if include_predictions else ("manual",)
-    labels, images, videos = _label_set(
-        project, format in IMAGE_FORMATS, None, sources, report
-    )
+    found, videos = _label_set(project, format in IMAGE_FORMATS, None, sources, report)
+    labels = found.labels
     options: dict[str, Any] = {}
     if format == "dlc":
         scorer = scorer or dlc_scorer(labels)
         options = {"scorer": scorer, "n_frames": [v.n_frames for v in videos]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_labels(labels, out, format, images=images, **options)
+    save_labels(labels, out, format, images=found.images, **options)
     return TransferReport(len(labels.frames), labels.n_instances, scorer=scorer)

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from attrs import evolve, frozen
 from sqlalchemy.orm import Session
 
 from etholoop.store import (
-    Video,
     find_normalized,
     frame_versions,
     load_frame_instances,
@@ -39,10 +39,14 @@ from etholoop.store.relocate import (
     labeled_frames,
     move_frame,
 )
+from etholoop.store.videos import get_video
 from etholoop.types import Instance
 from etholoop.video import PreprocessParams
 from etholoop.video.frame_map import NOT_SHOWN, copy_frame_inds, scale_xy, size_scale
 from etholoop.video.preprocess import plan_source_frames
+
+if TYPE_CHECKING:
+    from etholoop.store import Video
 
 _SAME_PX = 1e-6  # labels this close (px) on the copy are the same labels
 
@@ -83,7 +87,8 @@ def move_labels_to_copy(session: Session, copy: Video) -> MoveReport:
         session: An open session; the caller's transaction makes the move atomic.
         copy: A normalized copy (`parent_id` and `params` set by `preprocess`).
     """
-    raw = session.get(Video, copy.parent_id)
+    assert copy.parent_id is not None
+    raw = get_video(session, copy.parent_id)
     assert raw is not None and raw.fps is not None and copy.params is not None
     params = PreprocessParams(**copy.params)
     frames = labeled_frames(session, raw.id)

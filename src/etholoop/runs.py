@@ -10,12 +10,19 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from etholoop.store.models import ModelRun, utcnow
-from etholoop.store.runs import list_running_runs
+from etholoop.store.runs import (
+    add_model_run,
+    end_model_run,
+    get_model_run,
+    list_running_runs,
+)
+
+if TYPE_CHECKING:
+    from etholoop.store import ModelRun
 
 
 def start_run(
@@ -23,16 +30,9 @@ def start_run(
 ) -> ModelRun:
     """Add a running model run of this process; the caller fills in `run_dir`."""
     process = {"pid": os.getpid(), "host": socket.gethostname()}
-    run = ModelRun(
-        stage=stage,
-        status="running",
-        run_dir="",
-        config={**config, "process": process},
-        cycle_id=cycle_id,
+    return add_model_run(
+        session, stage=stage, config={**config, "process": process}, cycle_id=cycle_id
     )
-    session.add(run)
-    session.flush()
-    return run
 
 
 def finish_run(
@@ -44,10 +44,7 @@ def finish_run(
     config: dict[str, Any] | None = None,
 ) -> None:
     """Record how a run ended, its metrics and config additions."""
-    run = session.get(ModelRun, run_id)
-    assert run is not None
-    run.status = status
-    run.finished_at = utcnow()
+    run = end_model_run(session, run_id, status=status)
     if metrics is not None:
         record_metrics(session, run_id, metrics)
     if config is not None:
@@ -92,6 +89,6 @@ def interrupt_ended_runs(session: Session) -> list[int]:
 
 def record_metrics(session: Session, run_id: int, metrics: dict[str, Any]) -> None:
     """Add metrics to a run's record (later keys replace earlier ones)."""
-    run = session.get(ModelRun, run_id)
+    run = get_model_run(session, run_id)
     assert run is not None
     run.metrics = {**(run.metrics or {}), **metrics}

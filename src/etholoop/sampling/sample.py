@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from attrs import frozen
 from numpy.typing import NDArray
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etholoop.errors import SamplingError
@@ -52,11 +52,18 @@ from etholoop.sampling.strategies import (
     get_strategy,
     select_stratified,
 )
-from etholoop.store import find_normalized, get_or_add_frame, list_videos
-from etholoop.store.models import Frame, Video
+from etholoop.store import find_normalized, list_videos
+from etholoop.store.sampling import (
+    SampledFrame,
+    save_sampled_frames,
+    set_video_conditions,
+)
 from etholoop.video import VideoReader, open_video
 from etholoop.video.frames import write_png
 from etholoop.video.reader import rgb_to_gray
+
+if TYPE_CHECKING:
+    from etholoop.store import Video
 
 POOL_PER_FRAME = 5  # candidates embedded per frame wanted, for strategies that embed
 WINDOW = 64  # pool frames held in memory at once by strategies that embed
@@ -180,8 +187,13 @@ def sample_frames(
     }
     with project.store.session() as session:
         if condition_from is not None or conditions_csv is not None:
-            _store_conditions(session, sources, conditions)
-        n_added = _store_frames(project, session, candidates, kept, dirs, settings)
+            set_video_conditions(
+                session,
+                {s.video.id: c for s, c in zip(sources, conditions, strict=True)},
+            )
+        n_added = save_sampled_frames(
+            session, _sampled_frames(project, candidates, kept, dirs), settings
+        )
     per_stratum = np.bincount(
         candidates.stratum_ids[kept], minlength=len(candidates.stratum_names)
     )
@@ -379,45 +391,24 @@ def _extract(
     return np.array(sorted(kept), np.int64), n_duplicates
 
 
-def _store_conditions(
-    session: Session, sources: Sequence[_Source], conditions: Sequence[str | None]
-) -> None:
-    for source, condition in zip(sources, conditions, strict=True):
-        video = session.get(Video, source.video.id)
-        assert video is not None
-        video.condition = condition
-        if video.parent_id is not None:
-            parent = session.get(Video, video.parent_id)
-            assert parent is not None
-            parent.condition = condition
-
-
-def _store_frames(
+def _sampled_frames(
     project: Project,
-    session: Session,
     candidates: Candidates,
     kept: NDArray[np.int64],
     dirs: dict[int, Path],
-    settings: dict[str, object],
-) -> int:
-    """Add or update a frame row per kept frame; the number added."""
-    video_ids = np.unique(candidates.video_ids[kept]).tolist()
-    existing = set(
-        session.execute(
-            select(Frame.video_id, Frame.frame_idx).where(Frame.video_id.in_(video_ids))
-        ).all()
-    )
-    n_added = 0
-    for pos in kept.tolist():
-        video_id = int(candidates.video_ids[pos])
-        frame_idx = int(candidates.frame_inds[pos])
-        n_added += (video_id, frame_idx) not in existing
-        frame = get_or_add_frame(
-            session,
+) -> list[SampledFrame]:
+    """The kept frames as the store records them: video, index, image, stratum."""
+    return [
+        SampledFrame(
             video_id=video_id,
             frame_idx=frame_idx,
             image_path=project.relative(dirs[video_id] / f"{frame_idx:06d}.png"),
+            stratum=candidates.stratum_names[stratum_id],
         )
-        frame.stratum = candidates.stratum_names[candidates.stratum_ids[pos]]
-        frame.sampling = dict(settings)
-    return n_added
+        for video_id, frame_idx, stratum_id in zip(
+            candidates.video_ids[kept].tolist(),
+            candidates.frame_inds[kept].tolist(),
+            candidates.stratum_ids[kept].tolist(),
+            strict=True,
+        )
+    ]

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from attrs import frozen
-from sqlalchemy import select
 
 from etholoop.errors import SamplingError
 from etholoop.project import Project
@@ -29,16 +28,13 @@ from etholoop.store import (
     get_or_add_cycle,
     latest_cycle,
     load_split_members,
-    manually_labeled,
     replace_split_members,
 )
-from etholoop.store.models import Frame, SplitMember, Video
+from etholoop.store.sampling import SplitFrame, list_split_frames
+from etholoop.store.splits import Membership
 from etholoop.types import SPLITS
 
 DEFAULT_TEST_FRACTION = 0.15
-
-# frame id, stratum, frame index, video id, video frames, video condition
-_FrameRow = tuple[int, str | None, int, int, int, str | None]
 
 
 @frozen
@@ -105,26 +101,15 @@ def split_frames(
         raise SamplingError(f"{project.root}: --train-val and --predict must be >= 0")
     rng_test, rng_rest = np.random.default_rng(seed).spawn(2)
     with project.store.session() as session:
-        rows: Sequence[_FrameRow] = session.execute(
-            select(
-                Frame.id,
-                Frame.stratum,
-                Frame.frame_idx,
-                Video.id,
-                Video.n_frames,
-                Video.condition,
-            )
-            .join(Video, Frame.video_id == Video.id)
-            .order_by(Frame.id)
-        ).all()
-        if not rows:
+        frames = list_split_frames(session)
+        if not frames:
             raise SamplingError(
                 f"{project.root}: no frames to split; run `etholoop sample` first"
             )
-        frame_ids = np.array([r[0] for r in rows], np.int64)
-        names = _stratum_names(rows)
+        frame_ids = np.array([f.frame_id for f in frames], np.int64)
+        names = _stratum_names(frames)
         strata = np.unique(names, return_inverse=True)[1].reshape(-1)
-        labeled = np.isin(frame_ids, list(manually_labeled(session)))
+        labeled = np.array([f.labeled for f in frames], bool)
         cycle = latest_cycle(session)
         members = [] if cycle is None else load_split_members(session, cycle.id)
         old_test = np.isin(
@@ -169,14 +154,13 @@ def split_frames(
             session,
             cycle.id,
             (
-                SplitMember(
-                    frame_id=int(frame_id),
-                    split=str(split),
-                    val=bool(val),
-                    stratum=stratum,
-                )
+                Membership(frame_id, split, val, stratum)
                 for frame_id, split, val, stratum in zip(
-                    frame_ids, assignment.split, assignment.val, names, strict=True
+                    frame_ids.tolist(),
+                    assignment.split.tolist(),
+                    assignment.val.tolist(),
+                    names,
+                    strict=True,
                 )
             ),
         )
@@ -190,13 +174,15 @@ def split_frames(
     )
 
 
-def _stratum_names(rows: Sequence[_FrameRow]) -> list[str]:
+def _stratum_names(frames: Sequence[SplitFrame]) -> list[str]:
     """Each frame's sampling stratum, else its video and time bin."""
-    video_ids = np.array([r[3] for r in rows], np.int64)
+    video_ids = np.array([f.video_id for f in frames], np.int64)
     bins = time_bins(
-        np.array([r[2] for r in rows], np.int64),
-        np.array([r[4] for r in rows], np.int64),
+        np.array([f.frame_idx for f in frames], np.int64),
+        np.array([f.video_n_frames for f in frames], np.int64),
         DEFAULT_TIME_BINS,
     )
-    ids, fallback = assign_strata(DEFAULT_STRATA, video_ids, [r[5] for r in rows], bins)
-    return [r[1] or fallback[i] for r, i in zip(rows, ids.tolist(), strict=True)]
+    ids, fallback = assign_strata(
+        DEFAULT_STRATA, video_ids, [f.condition for f in frames], bins
+    )
+    return [f.stratum or fallback[i] for f, i in zip(frames, ids.tolist(), strict=True)]

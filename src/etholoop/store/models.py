@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from etholoop.types import SOURCES, SPLITS
@@ -111,6 +112,11 @@ class Frame(Base):
     instances: Mapped[list[InstanceRow]] = relationship(
         back_populates="frame", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @hybrid_property
+    def n_manual(self) -> int:
+        """Manual instances of the frame: those not predicted (SQL on the class)."""
+        return self.n_instances - self.n_predicted
 
     __table_args__ = (
         UniqueConstraint("video_id", "frame_idx"),

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from etholoop.store.models import ModelRun
+from etholoop.store.models import ModelRun, utcnow
+
+
+def add_model_run(
+    session: Session, *, stage: str, config: dict[str, Any], cycle_id: int | None
+) -> ModelRun:
+    """Add a `running` model run of a stage, with no `run_dir` yet, and return it."""
+    run = ModelRun(
+        stage=stage, status="running", run_dir="", config=config, cycle_id=cycle_id
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_model_run(session: Session, run_id: int) -> ModelRun | None:
+    """The model run with this id, if there is one."""
+    return session.get(ModelRun, run_id)
+
+
+def end_model_run(session: Session, run_id: int, *, status: str) -> ModelRun:
+    """Give a run its final status, finished now, and return it."""
+    run = get_model_run(session, run_id)
+    assert run is not None, f"no model run {run_id}"
+    run.status = status
+    run.finished_at = utcnow()
+    return run
 
 
 def list_running_runs(session: Session) -> list[ModelRun]:
     """Every model run still marked `running`, by id."""
     query = select(ModelRun).where(ModelRun.status == "running")
     return list(session.scalars(query.order_by(ModelRun.id)))
+
+
+def find_finished_run(
+    session: Session, *, stage: str, run_id: int | None = None
+) -> ModelRun | None:
+    """The finished ("done") run of `stage` with id `run_id`, else the latest one."""
+    query = select(ModelRun).where(ModelRun.stage == stage, ModelRun.status == "done")
+    if run_id is not None:
+        query = query.where(ModelRun.id == run_id)
+    return session.scalars(query.order_by(ModelRun.id.desc()).limit(1)).first()

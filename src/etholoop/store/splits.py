@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from attrs import frozen
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from etholoop.store.models import Cycle, InstanceRow, SplitMember
+from etholoop.store.models import Cycle, Frame, SplitMember
+from etholoop.types import Split
+
+
+@frozen
+class Membership:
+    """One frame's place in the splits of a cycle, as it is to be stored.
+
+    Attributes:
+        frame_id: The frame.
+        split: Its split.
+        val: A train+val frame held out for validation.
+        stratum: The stratum it was drawn in.
+    """
+
+    frame_id: int
+    split: Split
+    val: bool = False
+    stratum: str | None = None
 
 
 def latest_cycle(session: Session) -> Cycle | None:
@@ -32,13 +51,20 @@ def load_split_members(session: Session, cycle_id: int) -> list[SplitMember]:
 
 
 def replace_split_members(
-    session: Session, cycle_id: int, members: Iterable[SplitMember]
+    session: Session, cycle_id: int, members: Iterable[Membership]
 ) -> None:
     """Make `members` the whole split membership of a cycle."""
     session.execute(delete(SplitMember).where(SplitMember.cycle_id == cycle_id))
-    for member in members:
-        member.cycle_id = cycle_id
-        session.add(member)
+    session.add_all(
+        SplitMember(
+            cycle_id=cycle_id,
+            frame_id=m.frame_id,
+            split=m.split,
+            val=m.val,
+            stratum=m.stratum,
+        )
+        for m in members
+    )
     session.flush()
 
 
@@ -46,7 +72,7 @@ def manually_labeled(
     session: Session, frame_ids: Collection[int] | None = None
 ) -> set[int]:
     """The frames among `frame_ids` (default: all) that hold a manual instance."""
-    query = select(InstanceRow.frame_id).where(InstanceRow.source == "manual")
+    query = select(Frame.id).where(Frame.n_manual > 0)
     if frame_ids is not None:
-        query = query.where(InstanceRow.frame_id.in_(frame_ids))
-    return set(session.scalars(query.distinct()))
+        query = query.where(Frame.id.in_(list(frame_ids)))
+    return set(session.scalars(query))

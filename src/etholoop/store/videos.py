@@ -49,6 +49,11 @@ def add_video(
     return video
 
 
+def get_video(session: Session, video_id: int) -> Video | None:
+    """The video with this id, if it is registered."""
+    return session.get(Video, video_id)
+
+
 def list_videos(session: Session, *, normalized: bool | None = None) -> list[Video]:
     """Registered videos by id; `normalized` keeps only preprocessed (True) or raw."""
     query = select(Video).order_by(Video.id)

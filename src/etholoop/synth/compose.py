@@ -181,7 +181,7 @@ def load_source_mice(path: Path) -> SourceMice:
 
         project = Project.open(path)
         try:
-            labels, _ = project_label_set(project, with_images=False)
+            labels = project_label_set(project, with_images=False).labels
         finally:
             project.close()
     else:
