@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from attrs import evolve
 from sqlalchemy import select
 
 from etholoop.config import ProjectConfig, SkeletonConfig
@@ -14,7 +15,12 @@ from etholoop.pose.dataset import write_pose_dataset
 from etholoop.pose.metrics import keypoint_errors
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
-from etholoop.store import add_frame_instances
+from etholoop.store import (
+    add_frame_instances,
+    frame_versions,
+    latest_cycle,
+    load_split_members,
+)
 from etholoop.store.models import Frame
 from etholoop.types import Instance
 
@@ -61,3 +67,49 @@ def test_instances_without_a_box_get_the_box_evaluation_uses(
     )
     sides = [max(b[2] - b[0], b[3] - b[1]) for _, b in NO_BOX]
     assert errors.scales == pytest.approx(sides)  # evaluation's truth boxes
+
+
+def test_the_snapshot_lists_the_usable_frames_their_splits_and_versions(
+    tmp_path: Path, synthetic_mp4: Path
+) -> None:
+    skeleton = SkeletonConfig(keypoints=["nose", "tail"], edges=[("nose", "tail")])
+    project = Project.create(
+        tmp_path / "p", ProjectConfig(name="p", animals=1, skeleton=skeleton)
+    )
+    add_videos(project, [synthetic_mp4])
+    sample_frames(project, n=8, strategy="uniform")
+    manual = Instance(keypoints=np.array(NO_BOX[0][0]))
+    guess = evolve(manual, source="predicted", box_score=0.5)
+    with project.store.session() as session:
+        ids = list(session.scalars(select(Frame.id).order_by(Frame.id)))
+        labels = {
+            **{f: [manual] for f in ids[:6]},
+            ids[5]: [manual, guess],  # an unconfirmed prediction: not final
+            ids[6]: [guess],
+        }  # ids[7] stays unlabeled
+        for frame_id, instances in labels.items():
+            add_frame_instances(session, frame_id=frame_id, instances=instances)
+    split_frames(project, test=0.0, n_trainval=8, n_predict=0, val_fraction=0.4)
+    snapshot = write_pose_dataset(project, tmp_path / "dataset")
+    with project.store.session() as session:
+        cycle = latest_cycle(session)
+        val = {m.frame_id for m in load_split_members(session, cycle.id) if m.val}
+        expected = [
+            {
+                "frame_id": f,
+                "split": "val" if f in val else "train",
+                "video_id": frame.video_id,
+                "video": frame.video.path,
+                "frame_idx": frame.frame_idx,
+                "versions": frame_versions(session, f),
+            }
+            for f in ids[:5]
+            for frame in [session.get(Frame, f)]
+        ]
+    project.close()
+
+    assert snapshot.cycle_id == cycle.id and snapshot.frames == expected
+    assert 0 < snapshot.n_val < 5 and snapshot.n_train + snapshot.n_val == 5
+    images = snapshot.data_yaml.parent / "images"
+    assert len(list((images / "train").iterdir())) == snapshot.n_train
+    assert len(list((images / "val").iterdir())) == snapshot.n_val

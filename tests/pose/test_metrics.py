@@ -1,8 +1,8 @@
+"""Pose accuracy metrics on hand-made truth and predictions."""
+
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +14,6 @@ from etholoop.pose.metrics import (
     evaluate_pose,
     keypoint_errors,
     match_frame,
-    plot_pose_metrics,
 )
 from etholoop.types import Instance
 
@@ -168,7 +167,7 @@ def test_order_of_predictions_does_not_matter() -> None:
     assert match_frame(truth[0], perfect(truth)[0][::-1]) == [(0, 1), (1, 0)]
 
 
-def test_no_predictions_scores_zero() -> None:
+def test_no_predictions_against_truth_scores_zero() -> None:
     truth = truth_frames()
     metrics = evaluate(truth, [[] for _ in truth])
     result = metrics.to_dict()
@@ -180,22 +179,36 @@ def test_no_predictions_scores_zero() -> None:
     json.dumps(result, allow_nan=False)
 
 
-def test_no_truth_scores_zero() -> None:
+UNDEFINED_WITHOUT_TRUTH = (
+    "box_map50",
+    "box_map50_95",
+    "oks_map50",
+    "oks_map50_95",
+    "rmse",
+)
+
+
+def test_without_truth_every_accuracy_is_none_not_zero() -> None:
     truth = truth_frames()
     metrics = evaluate([[] for _ in truth], perfect(truth))
     result = metrics.to_dict()
-    assert result["box_map50"] == result["oks_map50"] == 0.0
-    assert result["pck"] == {"0.05": 0.0, "0.1": 0.0}
-    assert result["rmse"] is None
+    assert {key: result[key] for key in UNDEFINED_WITHOUT_TRUTH} == dict.fromkeys(
+        UNDEFINED_WITHOUT_TRUTH
+    )
+    assert result["pck"] == {"0.05": None, "0.1": None}
     assert result["pck_per_keypoint"]["0.1"] == dict.fromkeys(NAMES)
+    assert result["rmse_per_keypoint"] == dict.fromkeys(NAMES)
     assert (metrics.n_truth, metrics.n_extra) == (0, 6)
     json.dumps(result, allow_nan=False)
 
 
-def test_no_frames_at_all() -> None:
+def test_an_empty_test_set_gives_none_not_zero() -> None:
     metrics = evaluate([], [])
-    assert metrics.n_frames == 0
-    assert metrics.box_map50 == metrics.pck[0.1] == 0.0
+    assert metrics.n_frames == metrics.n_truth == metrics.n_predicted == 0
+    assert metrics.box_map50 is None and metrics.oks_map50_95 is None
+    assert metrics.pck == {0.05: None, 0.1: None}
+    assert metrics.rmse is None
+    assert set(metrics.rmse_per_keypoint.values()) == {None}
 
 
 def test_unlabeled_truth_keypoints_are_ignored() -> None:
@@ -207,7 +220,8 @@ def test_unlabeled_truth_keypoints_are_ignored() -> None:
     metrics = evaluate(truth, [[guess]])
     assert metrics.oks_map50_95 == pytest.approx(1.0)
     assert metrics.pck[0.05] == 1.0
-    assert math.isnan(metrics.rmse_per_keypoint["tailB"])
+    assert metrics.pck_per_keypoint[0.05]["tailB"] is None
+    assert metrics.rmse_per_keypoint["tailB"] is None
 
 
 def test_mismatched_inputs_are_refused() -> None:
@@ -222,14 +236,6 @@ def test_mismatched_inputs_are_refused() -> None:
             sigmas=SIGMAS[:2],
             expected_animals=2,
         )
-
-
-def test_plot_writes_a_png(tmp_path: Path) -> None:
-    truth = truth_frames()
-    predictions = perfect(truth)
-    predictions[0] = []
-    path = plot_pose_metrics(evaluate(truth, predictions), tmp_path / "pose.png")
-    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 @settings(max_examples=40, deadline=None)

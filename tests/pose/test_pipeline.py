@@ -2,7 +2,9 @@
 
 A tiny YOLO-pose model is trained for one epoch at 128 px on the CPU, under a
 guard that refuses (and records) every network connection and name lookup, so
-the test proves training and prediction work offline.
+the test proves training and prediction work offline. The project is built and
+trained once and closed; each test works on its own copy (`project`), so no test
+sees what another did and they pass in any order.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from attrs import evolve
+from attrs import evolve, frozen
 from sqlalchemy import select
 
+from etholoop.active.cycle import advance_cycle
 from etholoop.config import ProjectConfig, SkeletonConfig
-from etholoop.cycle import advance_cycle
 from etholoop.errors import ProjectError
 from etholoop.ingest import add_videos
 from etholoop.label_files import import_labels
@@ -68,40 +70,61 @@ class NetworkGuard:
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+@frozen
+class Trained:
+    """The closed project after one training and prediction; never changed."""
+
+    root: Path
+    report: TrainReport
+    attempts: list[str]
+
+
 @pytest.fixture(scope="module")
-def trained(
-    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
-) -> Iterator[tuple[Project, TrainReport, list[str]]]:
+def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Trained:
     """A project of the DLC mouse frames plus 6 unlabeled video frames, trained once."""
     data = shared_data / "dlc_openfield_mouse"
     root = tmp_path_factory.mktemp("pose") / "mouse"
-    project = Project.create(
-        root, ProjectConfig(name="mouse", animals=1, skeleton=MOUSE)
-    )
-    import_labels(
-        project,
-        data / "labeled-data/m4s1/CollectedData_Pranav.csv",
-        keypoint_map=DLC_MAP,
-    )
-    add_videos(project, [data / "videos/m3v1mp4.mp4"])
-    sample_frames(project, n=6, strategy="uniform")
-    split_frames(project, test=0.2, n_trainval=60, n_predict=30, seed=0)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        guard = NetworkGuard(monkeypatch)
-        report = train_pose(project, TINY)
-        predict_frames(project, subset="all", min_score=0.0)
-    yield project, report, guard.attempts
-    project.close()
+    config = ProjectConfig(name="mouse", animals=1, skeleton=MOUSE)
+    with Project.create(root, config) as project:
+        import_labels(
+            project,
+            data / "labeled-data/m4s1/CollectedData_Pranav.csv",
+            keypoint_map=DLC_MAP,
+        )
+        add_videos(project, [data / "videos/m3v1mp4.mp4"])
+        sample_frames(project, n=6, strategy="uniform")
+        split_frames(project, test=0.2, n_trainval=60, n_predict=30, seed=0)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            guard = NetworkGuard(monkeypatch)
+            report = train_pose(project, TINY)
+            predict_frames(project, subset="all", min_score=0.0)
+    return Trained(root, report, guard.attempts)
 
 
+@pytest.fixture
+def project(trained: Trained, tmp_path: Path) -> Iterator[Project]:
+    """This test's own copy of the trained project, open."""
+    copy = tmp_path / "mouse"
+    shutil.copytree(trained.root, copy)
+    with Project.open(copy) as project:
+        yield project
+
+
+def _moved(path: Path, trained: Trained, project: Project) -> Path:
+    """Where a file of the trained project lies in the copy."""
+    return project.root / path.relative_to(trained.root)
+
+
+@pytest.mark.slow
 def test_training_and_prediction_make_no_network_connection(trained):
-    *_, attempts = trained
-    assert attempts == []
+    assert trained.attempts == []
 
 
-def test_training_is_recorded_with_its_data_and_curves(trained):
-    project, report, _ = trained
-    assert report.weights.is_file() and report.curves.is_file()
+@pytest.mark.slow
+def test_training_is_recorded_with_its_data_and_curves(trained, project):
+    report = trained.report
+    assert _moved(report.weights, trained, project).is_file()
+    assert _moved(report.curves, trained, project).is_file()
     with project.store.session() as session:
         labeled = set(
             session.scalars(
@@ -121,8 +144,8 @@ def test_training_is_recorded_with_its_data_and_curves(trained):
     assert "metrics/mAP50(P)" in report.epochs[0]
 
 
-def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained):
-    project, report, _ = trained
+@pytest.mark.slow
+def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained, project):
     with project.store.session() as session:
         by_frame = load_instances_by_frame(session)
     manual = {f: i for f, i in by_frame.items() if i[0].source == "manual"}
@@ -132,7 +155,9 @@ def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained):
     assert all(len(found) == 1 for found in manual.values())
     assert all(i.version == 1 for found in manual.values() for i in found)
     assert all(
-        i.author == f"pose-run-{report.run_id}" for p in predicted.values() for i in p
+        i.author == f"pose-run-{trained.report.run_id}"
+        for p in predicted.values()
+        for i in p
     )
     again = predict_frames(project, subset="all", min_score=0.0)
     assert (again.n_frames, again.n_empty, again.n_manual) == (6, 0, 116)
@@ -141,8 +166,8 @@ def test_predictions_fill_unlabeled_frames_and_leave_manual_labels(trained):
     assert sum(len(i) for f, i in after.items() if f in predicted) == again.n_instances
 
 
-def test_evaluation_writes_metrics_on_the_test_split(trained):
-    project, report, _ = trained
+@pytest.mark.slow
+def test_evaluation_writes_metrics_on_the_test_split(trained, project):
     result = evaluate_run(project)
     saved = json.loads(result.metrics_json.read_text())
     with project.store.session() as session:
@@ -159,8 +184,8 @@ def test_evaluation_writes_metrics_on_the_test_split(trained):
     assert 0 <= saved["box_map50"] <= 1 and 0 <= saved["pck"]["0.1"] <= 1
     assert result.plot.is_file()
     with project.store.session() as session:
-        run = session.get(ModelRun, report.run_id)
-        assert run.metrics["test"]["n_truth"] == n_test and "epochs" in run.metrics
+        run = session.get(ModelRun, trained.report.run_id)
+        assert run.metrics["test"] == saved and "epochs" in run.metrics
 
 
 def test_training_without_labels_says_what_to_do(tmp_path):
@@ -175,66 +200,61 @@ def test_training_without_labels_says_what_to_do(tmp_path):
     project.close()
 
 
-def test_a_cycle_ranks_the_reserve_by_model_uncertainty(trained):
-    project, report, _ = trained
-    result = advance_cycle(project, strategy="hybrid", n=3, run_id=report.run_id)
+@pytest.mark.slow
+def test_a_cycle_ranks_the_reserve_by_model_uncertainty(trained, project):
+    run_id = trained.report.run_id
+    result = advance_cycle(project, strategy="hybrid", n=3, run_id=run_id)
     assert result.n_chosen == 3 and result.cycle == 1
     summary = project_status(project)
-    latest = summary["cycles"][-1]
-    assert latest["settings"]["strategy"] == "hybrid"
-    assert summary["cycles"][0]["runs"][0]["id"] == report.run_id
+    assert summary.cycles[-1].settings["strategy"] == "hybrid"
+    assert summary.cycles[0].runs[0].id == run_id
 
 
-def test_training_continues_from_an_earlier_run(trained, tmp_path):
-    project, report, _ = trained
-    copy = tmp_path / "copy"
-    shutil.copytree(project.root, copy)
-    with Project.open(copy) as again:
-        weights = previous_run_weights(again, None)
-        assert weights == copy / report.weights.relative_to(project.root)
-        result = train_pose(again, evolve(TINY, weights=weights))
-        assert result.run_id == report.run_id + 1 and result.weights.is_file()
-        with again.store.session() as session:
-            run = session.get(ModelRun, result.run_id)
-            assert run.config["params"]["weights"] == str(weights)
-        assert previous_run_weights(again, None) == result.weights
-        assert previous_run_weights(again, report.run_id) == weights
-        with pytest.raises(ProjectError, match="no finished pose model run with id"):
-            previous_run_weights(again, 99)
-        weights.unlink()
-        with pytest.raises(ProjectError, match=f"weights of run {report.run_id}"):
-            previous_run_weights(again, report.run_id)
+@pytest.mark.slow
+def test_training_continues_from_an_earlier_run(trained, project):
+    first = trained.report
+    weights = previous_run_weights(project, None)
+    assert weights == _moved(first.weights, trained, project)
+    result = train_pose(project, evolve(TINY, weights=weights))
+    assert result.run_id == first.run_id + 1 and result.weights.is_file()
+    with project.store.session() as session:
+        run = session.get(ModelRun, result.run_id)
+        assert run.config["params"]["weights"] == str(weights)
+    assert previous_run_weights(project, None) == result.weights
+    assert previous_run_weights(project, first.run_id) == weights
+    with pytest.raises(ProjectError, match="no finished pose model run with id"):
+        previous_run_weights(project, 99)
+    weights.unlink()
+    with pytest.raises(ProjectError, match=f"weights of run {first.run_id}"):
+        previous_run_weights(project, first.run_id)
 
 
-def test_a_frame_labeled_while_predicting_counts_as_left_alone(trained, tmp_path):
-    project, _, _ = trained
-    copy = tmp_path / "copy"
-    shutil.copytree(project.root, copy)
-    with Project.open(copy) as again:
-        with again.store.session() as session:
-            by_frame = load_instances_by_frame(session)
-        predicted = sorted(f for f, i in by_frame.items() if i[0].source == "predicted")
-        target = predicted[0]
+@pytest.mark.slow
+def test_a_frame_labeled_while_predicting_counts_as_left_alone(project):
+    with project.store.session() as session:
+        by_frame = load_instances_by_frame(session)
+    predicted = sorted(f for f, i in by_frame.items() if i[0].source == "predicted")
+    target = predicted[0]
 
-        @contextmanager
-        def label_on_first_batch(
-            description: str, total: int | None
-        ) -> Iterator[Callable[[int], None]]:
-            def advance(n: int) -> None:
-                if description == "Predicting poses":
-                    with again.store.session() as session:
-                        found = load_frame_instances(session, target)
-                        save_frame_instances(
-                            session,
-                            frame_id=target,
-                            instances=[evolve(found[0], id=None, source="manual")],
-                            base_versions={i.id: i.version for i in found},
-                        )
+    @contextmanager
+    def label_on_first_batch(
+        description: str, total: int | None
+    ) -> Iterator[Callable[[int], None]]:
+        def advance(n: int) -> None:
+            if description == "Predicting poses":
+                with project.store.session() as session:
+                    found = load_frame_instances(session, target)
+                    save_frame_instances(
+                        session,
+                        frame_id=target,
+                        instances=[evolve(found[0], id=None, source="manual")],
+                        base_versions={i.id: i.version for i in found},
+                    )
 
-            yield advance
+        yield advance
 
-        result = predict_frames(
-            again, subset="all", min_score=0.0, report=label_on_first_batch
-        )
-        assert result.n_manual == 116 + 1
-        assert result.n_frames + result.n_empty == len(predicted) - 1
+    result = predict_frames(
+        project, subset="all", min_score=0.0, report=label_on_first_batch
+    )
+    assert result.n_manual == 116 + 1
+    assert result.n_frames + result.n_empty == len(predicted) - 1

@@ -76,6 +76,15 @@ class TrainParams:
             "augment": self.augment,
         }
 
+    def requested(self) -> dict[str, Any]:
+        """The settings that differ from the defaults: what the caller asked for.
+
+        A run folder keeps them as `config.requested.yaml`, beside every
+        setting resolved (`config.resolved.yaml`).
+        """
+        defaults = TrainParams().to_dict()
+        return {k: v for k, v in self.to_dict().items() if v != defaults[k]}
+
 
 @frozen
 class TrainResult:
@@ -127,6 +136,15 @@ class PoseBackend(Protocol):
         on_epoch: EpochCallback,
     ) -> TrainResult:
         """Train on a YOLO-layout dataset; files go under `run_dir`."""
+        ...
+
+    def arguments(
+        self, data_yaml: Path, run_dir: Path, params: TrainParams
+    ) -> dict[str, Any]:
+        """The backend's own training arguments for `params`, defaults resolved.
+
+        Recorded in the run folder (`config.resolved.yaml`) to replay the run.
+        """
         ...
 
     def load(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from attrs import evolve, frozen
-from sqlalchemy import select
 
 from etholoop.errors import ProjectError
 from etholoop.io import save_labels
@@ -25,8 +24,8 @@ from etholoop.pose.metrics import BOX_PAD_FRACTION, BOX_PAD_MIN_PX
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.store import latest_cycle
-from etholoop.store.models import Frame, InstanceRow, SplitMember
-from etholoop.types import FrameLabels, Source
+from etholoop.store.pose import TrainingFrame, training_frames
+from etholoop.types import Source
 
 DATA_YAML = "data.yaml"
 MANUAL: tuple[Source, ...] = ("manual",)
@@ -39,7 +38,8 @@ class DatasetSnapshot:
     Attributes:
         data_yaml: The dataset's `data.yaml`.
         cycle_id: The cycle whose train+val split was used.
-        frames: Per frame: `frame_id`, `split` ("train" or "val") and
+        frames: Per frame, by frame id: `frame_id`, `split` ("train" or "val"),
+            `video_id`, `video` (its path as stored), `frame_idx` and
             `versions` ({instance id: version}).
     """
 
@@ -58,27 +58,16 @@ class DatasetSnapshot:
         return sum(f["split"] == "val" for f in self.frames)
 
 
-def _training_frames(project: Project) -> tuple[int, dict[int, str]]:
-    """The latest cycle and its usable train+val frames: {frame id: train|val}."""
+def _training_frames(project: Project) -> tuple[int, dict[int, TrainingFrame]]:
+    """The latest cycle and its usable train+val frames, by frame id."""
     with project.store.session() as session:
         cycle = latest_cycle(session)
         if cycle is None:
             raise ProjectError(
                 f"{project.root}: no splits yet; run `etholoop split` first"
             )
-        pending = select(InstanceRow.frame_id).where(InstanceRow.source == "predicted")
-        labeled = select(InstanceRow.frame_id).where(InstanceRow.source == "manual")
-        rows = session.execute(
-            select(SplitMember.frame_id, SplitMember.val)
-            .join(Frame, Frame.id == SplitMember.frame_id)
-            .where(
-                SplitMember.cycle_id == cycle.id,
-                SplitMember.split == "trainval",
-                Frame.id.in_(labeled),
-                Frame.id.not_in(pending),
-            )
-        ).all()
-        return cycle.id, {f: "val" if val else "train" for f, val in rows}
+        frames = training_frames(session, cycle_id=cycle.id)
+        return cycle.id, {f.frame_id: f for f in frames}
 
 
 def write_pose_dataset(
@@ -89,52 +78,47 @@ def write_pose_dataset(
     Raises:
         ProjectError: there are no splits yet, or no labeled train+val frames.
     """
-    cycle_id, splits = _training_frames(project)
-    if not any(split == "train" for split in splits.values()):
+    cycle_id, usable = _training_frames(project)
+    if all(f.val for f in usable.values()):
         raise ProjectError(
             f"{project.root}: no labeled train+val frames to train on; label "
             "frames of the trainval split (etholoop serve) or import labels"
         )
-    labels, images = project_label_set(
+    found = project_label_set(
         project,
         with_images=True,
-        frame_ids=list(splits),
+        frame_ids=list(usable),
         sources=MANUAL,
         report=report,
     )
-    with project.store.session() as session:
-        rows = session.execute(
-            select(InstanceRow.id, InstanceRow.frame_id).where(
-                InstanceRow.frame_id.in_(list(splits))
-            )
-        )
-        frame_of: dict[int, int] = dict(rows.all())
-    snapshot = []
+    labels = found.labels
+    snapshot: list[dict[str, Any]] = []
     for split in ("train", "val"):
-        frames = [f for f in labels.frames if splits[_frame_id(f, frame_of)] == split]
-        if frames:
+        chosen = [
+            (frame, usable[frame_id])
+            for frame, frame_id in zip(labels.frames, found.frame_ids, strict=True)
+            if usable[frame_id].val == (split == "val")
+        ]
+        if chosen:
             save_labels(
-                evolve(labels, frames=frames),
+                evolve(labels, frames=[frame for frame, _ in chosen]),
                 out_dir,
                 "yolo",
-                images=images,
+                images=found.images,
                 split=split,
                 margin=BOX_PAD_MIN_PX,
                 pad_fraction=BOX_PAD_FRACTION,
             )
         snapshot += [
             {
-                "frame_id": _frame_id(f, frame_of),
+                "frame_id": used.frame_id,
                 "split": split,
-                "versions": {inst.id: inst.version for inst in f.instances},
+                "video_id": used.video_id,
+                "video": used.video,
+                "frame_idx": used.frame_idx,
+                "versions": {inst.id: inst.version for inst in frame.instances},
             }
-            for f in frames
+            for frame, used in chosen
         ]
+    snapshot.sort(key=lambda f: f["frame_id"])
     return DatasetSnapshot(out_dir / DATA_YAML, cycle_id, snapshot)
-
-
-def _frame_id(frame: FrameLabels, frame_of: dict[int, int]) -> int:
-    """The store id of a frame, through the id of one of its stored instances."""
-    first = frame.instances[0].id
-    assert first is not None
-    return frame_of[first]

@@ -6,7 +6,8 @@ use those scored `MIN_BOX_SCORE` or more, at most the project's number of
 animals per frame: the ones `predict` would store. The
 predictions are scored against the manual labels of those frames
 (`pose.metrics`). `metrics.json` and a plot go to the run's folder and the
-metrics into the run's store record under "test".
+metrics into the run's store record under "test"; a metric with nothing to
+measure is null in both, and "n/a" in the plot.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ import json
 from pathlib import Path
 
 from attrs import frozen
-from sqlalchemy import select
 
 from etholoop.errors import ProjectError
 from etholoop.pose.backend import MIN_BOX_SCORE
 from etholoop.pose.dataset import MANUAL
-from etholoop.pose.metrics import PoseMetrics, evaluate_pose, plot_pose_metrics
+from etholoop.pose.metrics import PoseMetrics, evaluate_pose
+from etholoop.pose.plots import plot_pose_metrics
 from etholoop.pose.predict import load_predictor, predict_images, subset_frames
+from etholoop.pose.runs import find_pose_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import record_metrics
 from etholoop.store import load_instances_by_frame
-from etholoop.store.models import Frame, ModelRun, Video
+from etholoop.store.pose import frame_sizes
 from etholoop.types import Instance
 
 MAP_MIN_SCORE = 0.001
@@ -56,12 +58,7 @@ def _labeled_test_frames(project: Project) -> _TestFrames:
     with project.store.session() as session:
         truth = load_instances_by_frame(session, frame_ids=test, sources=MANUAL)
         frame_ids = sorted(truth)
-        rows = session.execute(
-            select(Frame.id, Video.width, Video.height)
-            .join(Video, Video.id == Frame.video_id)
-            .where(Frame.id.in_(frame_ids))
-        ).all()
-    sizes = {frame_id: (width, height) for frame_id, width, height in rows}
+        sizes = frame_sizes(session, frame_ids)
     return _TestFrames(
         frame_ids, [truth[f] for f in frame_ids], [sizes[f] for f in frame_ids]
     )
@@ -95,8 +92,7 @@ def evaluate_run(
         max_animals=config.animals,
     )
     with project.store.session() as session:
-        run = session.get(ModelRun, found_id)
-        assert run is not None
+        run = find_pose_run(session, found_id, str(project.root))
         out_dir = project.resolve(run.run_dir) / "evaluate"
         record_metrics(session, found_id, {"test": metrics.to_dict()})
     out_dir.mkdir(parents=True, exist_ok=True)

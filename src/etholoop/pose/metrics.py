@@ -20,6 +20,10 @@ Choices where our labels differ from COCO's:
   little more lenient than COCO's for the same pixel error.
 * Instances with neither a box nor a keypoint carry nothing to compare and are
   left out everywhere, counts included.
+
+A metric with nothing to measure is None, never 0: mAP without any truth
+instance (COCOeval's -1), PCK without a labeled truth keypoint, RMSE without a
+matched one. No predictions against existing truth score 0, which is defined.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import contextlib
 import io
 import math
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import lap  # type: ignore[import-untyped]
@@ -64,6 +67,9 @@ _CATEGORY_ID = 1
 class PoseMetrics:
     """Pose accuracy of predictions against truth over a set of frames.
 
+    Undefined metrics are None: every mAP without truth instances, PCK where no
+    truth keypoint is labeled, RMSE where none is matched.
+
     Attributes:
         box_map50: Box mAP at IoU 0.5 (COCO).
         box_map50_95: Box mAP averaged over IoU 0.5:0.95 (COCO).
@@ -71,10 +77,8 @@ class PoseMetrics:
         oks_map50_95: Keypoint mAP averaged over OKS 0.5:0.95 (COCO).
         pck: Fraction of labeled truth keypoints within threshold x the larger
             side of the truth box, by threshold; unmatched keypoints are wrong.
-        pck_per_keypoint: The same per keypoint name, by threshold (NaN where a
-            keypoint is never labeled).
-        rmse: Root mean square px error over matched labeled keypoints (NaN if
-            there are none).
+        pck_per_keypoint: The same per keypoint name, by threshold.
+        rmse: Root mean square px error over matched labeled keypoints.
         rmse_per_keypoint: The same per keypoint name.
         n_frames: Frames evaluated.
         n_truth: Truth instances.
@@ -86,14 +90,14 @@ class PoseMetrics:
             the expected number of animals.
     """
 
-    box_map50: float
-    box_map50_95: float
-    oks_map50: float
-    oks_map50_95: float
-    pck: dict[float, float]
-    pck_per_keypoint: dict[float, dict[str, float]]
-    rmse: float
-    rmse_per_keypoint: dict[str, float]
+    box_map50: float | None
+    box_map50_95: float | None
+    oks_map50: float | None
+    oks_map50_95: float | None
+    pck: dict[float, float | None]
+    pck_per_keypoint: dict[float, dict[str, float | None]]
+    rmse: float | None
+    rmse_per_keypoint: dict[str, float | None]
     n_frames: int
     n_truth: int
     n_predicted: int
@@ -103,19 +107,19 @@ class PoseMetrics:
     n_frames_wrong_count: int
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values: thresholds as strings, NaN as None."""
+        """Plain JSON-able values, thresholds as strings (e.g. "0.05")."""
         return {
             "box_map50": self.box_map50,
             "box_map50_95": self.box_map50_95,
             "oks_map50": self.oks_map50,
             "oks_map50_95": self.oks_map50_95,
-            "pck": {_threshold_key(t): _json_float(v) for t, v in self.pck.items()},
+            "pck": {_threshold_key(t): v for t, v in self.pck.items()},
             "pck_per_keypoint": {
-                _threshold_key(t): _json_floats(per_kp)
+                _threshold_key(t): dict(per_kp)
                 for t, per_kp in self.pck_per_keypoint.items()
             },
-            "rmse": _json_float(self.rmse),
-            "rmse_per_keypoint": _json_floats(self.rmse_per_keypoint),
+            "rmse": self.rmse,
+            "rmse_per_keypoint": dict(self.rmse_per_keypoint),
             "n_frames": self.n_frames,
             "n_truth": self.n_truth,
             "n_predicted": self.n_predicted,
@@ -150,11 +154,11 @@ class KeypointErrors:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(n_labeled > 0, correct.sum(axis=0) / n_labeled, np.nan)
 
-    def pck(self, threshold: float) -> float:
-        """Fraction of labeled truth keypoints within threshold x scale; 0 if none."""
+    def pck(self, threshold: float) -> float | None:
+        """Fraction of labeled truth keypoints within threshold x scale (None: none)."""
         labeled = ~np.isnan(self.distances)
         if not labeled.any():
-            return 0.0
+            return None
         correct = self.distances <= threshold * self.scales[:, None]
         return float(correct[labeled].mean())
 
@@ -166,10 +170,10 @@ class KeypointErrors:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(n > 0, np.sqrt(squared.sum(axis=0) / n), np.nan)
 
-    def rmse(self) -> float:
-        """The RMS px error over all matched labeled keypoints (NaN if none)."""
+    def rmse(self) -> float | None:
+        """The RMS px error over all matched labeled keypoints (None if none)."""
         finite = self.distances[np.isfinite(self.distances)]
-        return float(np.sqrt(np.mean(finite**2))) if finite.size else math.nan
+        return float(np.sqrt(np.mean(finite**2))) if finite.size else None
 
 
 def evaluate_pose(
@@ -302,42 +306,6 @@ def match_frame(
     ]
 
 
-def plot_pose_metrics(metrics: PoseMetrics, path: Path) -> Path:
-    """Save bar charts of per-keypoint RMSE and PCK as a PNG at `path`.
-
-    Uses the Agg canvas directly, so pyplot's global backend is left alone.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    names = list(metrics.rmse_per_keypoint)
-    x = np.arange(len(names))
-    figure = Figure(figsize=(max(6.0, 0.6 * len(names) + 2.0), 7.0), layout="tight")
-    FigureCanvasAgg(figure)
-    rmse_axes, pck_axes = figure.subplots(2, 1, sharex=True)
-    rmse_axes.bar(x, [metrics.rmse_per_keypoint[n] for n in names], color="tab:red")
-    rmse_axes.set_ylabel("RMSE (px)")
-    rmse_axes.set_title(
-        f"box mAP50 {metrics.box_map50:.3f}  OKS mAP50-95 {metrics.oks_map50_95:.3f}"
-        f"  RMSE {metrics.rmse:.2f} px"
-    )
-    width = 0.8 / max(len(metrics.pck_per_keypoint), 1)
-    for i, (threshold, per_keypoint) in enumerate(metrics.pck_per_keypoint.items()):
-        pck_axes.bar(
-            x + (i + 0.5) * width - 0.4,
-            [per_keypoint[n] for n in names],
-            width=width,
-            label=f"PCK@{threshold:g} ({metrics.pck[threshold]:.3f})",
-        )
-    pck_axes.set_ylabel("PCK")
-    pck_axes.set_ylim(0.0, 1.05)
-    pck_axes.set_xticks(x, names, rotation=45, ha="right")
-    pck_axes.legend(loc="lower right")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=100)
-    return path
-
-
 def _check_inputs(
     truth: Sequence[Sequence[Instance]],
     predictions: Sequence[Sequence[Instance]],
@@ -450,8 +418,8 @@ def _coco_map(
     image_sizes: Sequence[tuple[int, int] | None],
     sigmas: Sequence[float],
     iou_type: str,
-) -> tuple[float, float]:
-    """COCOeval's (mAP50, mAP50-95) for "bbox" or "keypoints"; 0 where undefined."""
+) -> tuple[float | None, float | None]:
+    """COCOeval's (mAP50, mAP50-95) for "bbox" or "keypoints"; None without truth."""
     n_keypoints = len(sigmas)
     images = [
         {"id": f + 1, "width": size[0], "height": size[1]} if size else {"id": f + 1}
@@ -473,7 +441,12 @@ def _coco_map(
         evaluation.accumulate()
         evaluation.summarize()
     map50_95, map50 = evaluation.stats[0], evaluation.stats[1]
-    return max(float(map50), 0.0), max(float(map50_95), 0.0)
+    return _defined(map50), _defined(map50_95)
+
+
+def _defined(stat: float) -> float | None:
+    """A COCOeval statistic, or None for its -1 (nothing to evaluate)."""
+    return None if stat < 0 else float(stat)
 
 
 def _in_memory_coco(
@@ -555,21 +528,16 @@ def _box_fields(box: NDArray[np.float64]) -> dict[str, Any]:
     }
 
 
-def _by_name(names: Sequence[str], values: NDArray[np.float64]) -> dict[str, float]:
-    """Per-keypoint values keyed by keypoint name."""
-    return {name: float(v) for name, v in zip(names, values, strict=True)}
+def _by_name(
+    names: Sequence[str], values: NDArray[np.float64]
+) -> dict[str, float | None]:
+    """Per-keypoint values keyed by keypoint name; NaN (undefined) as None."""
+    return {
+        name: None if math.isnan(v) else float(v)
+        for name, v in zip(names, values, strict=True)
+    }
 
 
 def _threshold_key(threshold: float) -> str:
     """A PCK threshold as a JSON key, e.g. "0.05"."""
     return f"{threshold:g}"
-
-
-def _json_float(value: float) -> float | None:
-    """The value, or None for NaN, which JSON cannot hold."""
-    return None if math.isnan(value) else value
-
-
-def _json_floats(values: dict[str, float]) -> dict[str, float | None]:
-    """`_json_float` over a dict's values."""
-    return {key: _json_float(v) for key, v in values.items()}

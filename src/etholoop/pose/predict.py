@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
 
 import numpy as np
 from attrs import frozen
 from PIL import Image
-from sqlalchemy import select
 
 from etholoop.errors import ProjectError
-from etholoop.label_files import frame_image_paths
+from etholoop.frame_cache import frame_image_paths
 from etholoop.pose.backend import MIN_BOX_SCORE, PosePredictor, get_backend, keep_best
 from etholoop.pose.runs import find_pose_run
 from etholoop.pose.train import run_weights
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
-from etholoop.store import latest_cycle, load_frame_instances, save_frame_instances
-from etholoop.store.models import Frame, InstanceRow, SplitMember
-from etholoop.types import Instance
+from etholoop.store import (
+    latest_cycle,
+    load_frame_instances,
+    manually_labeled,
+    save_frame_instances,
+)
+from etholoop.store.pose import all_frame_ids, split_frame_ids
+from etholoop.types import Instance, Subset
 
-Subset = Literal["predict", "reserve", "test", "trainval", "all"]
-SUBSETS: tuple[Subset, ...] = get_args(Subset)
 IMAGES_PER_STEP = 32
 
 
@@ -62,19 +63,20 @@ def load_predictor(
 
 
 def subset_frames(project: Project, subset: Subset) -> list[int]:
-    """Ids of the frames in a split of the latest cycle, or of every frame."""
+    """Ids of the frames in a split of the latest cycle, or of every frame, ascending.
+
+    Raises:
+        ProjectError: a split is asked for but there are no splits yet.
+    """
     with project.store.session() as session:
-        query = select(Frame.id).order_by(Frame.id)
-        if subset != "all":
-            cycle = latest_cycle(session)
-            if cycle is None:
-                raise ProjectError(
-                    f"{project.root}: no splits yet; run `etholoop split` first"
-                )
-            query = query.join(SplitMember, SplitMember.frame_id == Frame.id).where(
-                SplitMember.cycle_id == cycle.id, SplitMember.split == subset
+        if subset == "all":
+            return all_frame_ids(session)
+        cycle = latest_cycle(session)
+        if cycle is None:
+            raise ProjectError(
+                f"{project.root}: no splits yet; run `etholoop split` first"
             )
-        return list(session.scalars(query))
+        return split_frame_ids(session, cycle_id=cycle.id, split=subset)
 
 
 def predict_images(
@@ -120,11 +122,7 @@ def predict_frames(
     found_id, predictor = load_predictor(project, run_id, min_score=min_score)
     frame_ids = subset_frames(project, subset)
     with project.store.session() as session:
-        manual = set(
-            session.scalars(
-                select(InstanceRow.frame_id).where(InstanceRow.source == "manual")
-            )
-        )
+        manual = manually_labeled(session)
     todo = [f for f in frame_ids if f not in manual]
     predictions = predict_images(project, predictor, todo, report=report)
     author = f"pose-run-{found_id}"

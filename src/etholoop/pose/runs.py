@@ -5,11 +5,15 @@ Starting and finishing runs is `etholoop.runs`, shared by every stage.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from etholoop.errors import ProjectError
-from etholoop.store.models import ModelRun
+from etholoop.store.runs import find_finished_run
+
+if TYPE_CHECKING:
+    from etholoop.store import ModelRun
 
 POSE_TRAIN = "pose-train"
 
@@ -20,12 +24,7 @@ def find_pose_run(session: Session, run_id: int | None, where: str) -> ModelRun:
     Raises:
         ProjectError: there is no such finished run.
     """
-    query = select(ModelRun).where(
-        ModelRun.stage == POSE_TRAIN, ModelRun.status == "done"
-    )
-    if run_id is not None:
-        query = query.where(ModelRun.id == run_id)
-    run = session.scalars(query.order_by(ModelRun.id.desc()).limit(1)).first()
+    run = find_finished_run(session, stage=POSE_TRAIN, run_id=run_id)
     if run is None:
         raise ProjectError(
             f"{where}: no finished pose model run"

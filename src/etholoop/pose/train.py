@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import yaml
 from attrs import frozen
 
 from etholoop.errors import ProjectError
-from etholoop.pose.backend import TrainParams, get_backend
-from etholoop.pose.dataset import write_pose_dataset
+from etholoop.pose.backend import PoseBackend, TrainParams, get_backend
+from etholoop.pose.dataset import DatasetSnapshot, write_pose_dataset
 from etholoop.pose.plots import plot_training_curves
 from etholoop.pose.runs import POSE_TRAIN, find_pose_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
 from etholoop.store import latest_cycle
-from etholoop.store.models import ModelRun
+from etholoop.system import system_info
+
+if TYPE_CHECKING:
+    from etholoop.store import ModelRun
+
+REQUESTED_CONFIG = "config.requested.yaml"
+"""The run's settings as asked for (those that differ from the defaults)."""
+RESOLVED_CONFIG = "config.resolved.yaml"
+"""Every setting of the run: parameters, the backend's arguments, versions."""
+SPLIT_FILE = "split.json"
+"""The frames trained and validated on, with the versions of their labels."""
 
 
 @frozen
@@ -30,7 +42,8 @@ class TrainReport:
 
     Attributes:
         run_id: The model run's id in the store.
-        run_dir: Its folder (dataset, backend output, plots).
+        run_dir: Its folder (dataset, backend output, plots, and the files that
+            replay the run: `REQUESTED_CONFIG`, `RESOLVED_CONFIG`, `SPLIT_FILE`).
         weights: The weights to predict with.
         n_train: Training frames.
         n_val: Validation frames (0: training frames validated).
@@ -128,7 +141,10 @@ def train_pose(
     with its settings and the exact labels used (frame ids, splits, instance
     versions), and finished as "done" with per-epoch metrics and the weights
     path, "failed" with the error, or "interrupted" when Ctrl+C, SIGTERM or
-    SIGHUP stopped it.
+    SIGHUP stopped it. The run folder gets the settings as asked for
+    (`config.requested.yaml`), every setting resolved with the backend's own
+    arguments and the library versions (`config.resolved.yaml`), and the frames
+    used (`split.json`), written before training starts.
 
     Raises:
         ProjectError: no splits or no labeled train+val frames.
@@ -149,7 +165,13 @@ def train_pose(
             run_dir = project.runs_dir / "pose" / f"{run_id:04d}"
             run.run_dir = project.relative(run_dir)
         try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            _write_yaml(
+                run_dir / REQUESTED_CONFIG,
+                {"backend": backend, "params": params.requested()},
+            )
             snapshot = write_pose_dataset(project, run_dir / "dataset", report=report)
+            _write_replay_files(run_dir, trainer, backend, params, snapshot)
             with report(f"Training pose model (run {run_id})", params.epochs) as step:
                 result = trainer.train(
                     snapshot.data_yaml, run_dir, params, lambda epoch: step(1)
@@ -195,6 +217,33 @@ def train_pose(
         epochs=result.epochs,
         curves=curves,
     )
+
+
+def _write_replay_files(
+    run_dir: Path,
+    trainer: PoseBackend,
+    backend: str,
+    params: TrainParams,
+    snapshot: DatasetSnapshot,
+) -> None:
+    """Write `RESOLVED_CONFIG` and `SPLIT_FILE`: what a replay of the run needs."""
+    _write_yaml(
+        run_dir / RESOLVED_CONFIG,
+        {
+            "backend": backend,
+            "params": params.to_dict(),
+            "backend_arguments": trainer.arguments(snapshot.data_yaml, run_dir, params),
+            "data_yaml": str(snapshot.data_yaml),
+            "versions": system_info(),
+        },
+    )
+    split = {"cycle_id": snapshot.cycle_id, "frames": snapshot.frames}
+    (run_dir / SPLIT_FILE).write_text(json.dumps(split, indent=1) + "\n")
+
+
+def _write_yaml(path: Path, content: dict[str, Any]) -> None:
+    """Write `content` as YAML, keys in the order given."""
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
 
 
 def run_weights(project: Project, run: ModelRun) -> Path:

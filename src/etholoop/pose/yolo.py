@@ -22,6 +22,7 @@ from etholoop.pose.backend import (
     TrainParams,
     TrainResult,
 )
+from etholoop.pose.flip import flip_instances
 from etholoop.pose.yolo_env import load_ultralytics
 from etholoop.types import VISIBLE, Instance
 
@@ -111,18 +112,22 @@ class YoloBackend:
             on_epoch(int(trainer.epoch) + 1)
 
         model.add_callback("on_fit_epoch_end", epoch_done)
-        model.train(
-            **train_arguments(
-                params,
-                data_yaml=data_yaml,
-                run_dir=run_dir,
-                device=training_device(params.device),
-            )
-        )
+        model.train(**self.arguments(data_yaml, run_dir, params))
         save_dir = Path(model.trainer.save_dir)
         best = save_dir / "weights" / "best.pt"
         weights = best if best.is_file() else save_dir / "weights" / "last.pt"
         return TrainResult(weights, _epoch_rows(save_dir / "results.csv"))
+
+    def arguments(
+        self, data_yaml: Path, run_dir: Path, params: TrainParams
+    ) -> dict[str, Any]:
+        """Ultralytics' `YOLO.train` arguments for `params`, the device resolved."""
+        return train_arguments(
+            params,
+            data_yaml=data_yaml,
+            run_dir=run_dir,
+            device=training_device(params.device),
+        )
 
     def load(
         self,
@@ -161,8 +166,8 @@ class YoloPredictor:
         """Predicted instances per RGB image.
 
         With `flip`, each image is mirrored left-right before prediction and the
-        results are mapped back (keypoints swapped by `flip_idx`), for test-time
-        augmentation.
+        results are mapped back (`flip.flip_instances`: x to width - x, keypoints
+        swapped by `flip_idx`), for test-time augmentation.
         """
         bgr = [
             np.ascontiguousarray((img[:, ::-1] if flip else img)[..., ::-1])
@@ -190,15 +195,7 @@ class YoloPredictor:
         kscores = (
             np.ones(xy.shape[:2]) if conf is None else conf.cpu().numpy().astype(float)
         )
-        if flip:
-            boxes = np.stack(
-                [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]],
-                axis=1,
-            )
-            xy = xy[:, self.flip_idx]
-            xy[..., 0] = width - xy[..., 0]
-            kscores = kscores[:, self.flip_idx]
-        return [
+        found = [
             Instance(
                 keypoints=xy[i],
                 visibility=np.where(kscores[i] >= CONFIDENT_KEYPOINT, VISIBLE, 1),
@@ -209,6 +206,7 @@ class YoloPredictor:
             )
             for i in range(len(boxes))
         ]
+        return flip_instances(found, width, self.flip_idx) if flip else found
 
 
 BACKENDS["yolo"] = YoloBackend
