@@ -4,20 +4,20 @@ What it measures: how many labeled frames each sampling strategy (random,
 uncertainty, hybrid) needs before a pose model reaches a given accuracy on a
 fixed test split. The 116 labeled 640x480 frames of the DeepLabCut open-field
 mouse (`../shared/data/dlc_openfield_mouse`) are imported into a fresh project
-per seed; `split_frames` draws the test split (20 % of the labeled frames), the
-labels of every other frame are taken out of the store and kept by an oracle,
-and a second `split_frames` (test split kept) draws a few seed frames per
-stratum for train+val, whose labels the oracle puts back. A seed model is
+per seed; `etholoop.active.start_simulation` draws the test split (20 % of the
+labeled frames), hides the labels of every other frame behind an `Oracle` and
+gives back those of a few seed frames per stratum for train+val. A seed model is
 trained from scratch on the seed labels (`train_pose`) and scored on the test
 split (`evaluate_run`: PCK@0.1, RMSE, OKS mAP). The project is then copied once
-per strategy, and each copy goes round the loop: `advance_cycle` picks the next
-frames from the unlabeled reserve with the strategy (uncertainty and hybrid
-rank them with the latest model), the oracle puts back their true labels as
-manual instances (what a person correcting predictions ends up with),
-`advance_cycle(n=0)` merges them into train+val, and the latest model is
-fine-tuned on the larger label set and scored again, as a lab would continue
-from its last model. Finally a model trained from scratch for one epoch on the last
-label set is scored, for comparison with the longer-trained one.
+per strategy, and each copy goes round the loop (`etholoop.active.run_rounds`):
+`advance_cycle` picks the next frames from the unlabeled reserve with the
+strategy (uncertainty and hybrid rank them with the latest model), the oracle
+reveals their true labels as manual instances (what a person correcting
+predictions ends up with), `advance_cycle(n=0)` merges them into train+val, and
+the latest model is fine-tuned on the larger label set and scored again, as a
+lab would continue from its last model. Finally a model trained from scratch for
+one epoch on the last label set is scored, for comparison with the longer-trained
+one.
 
 Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
 the range over seeds), the labels each strategy needs to reach a target
@@ -55,20 +55,20 @@ from attrs import asdict, evolve, frozen
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from etholoop.active import (
+    Oracle,
+    count_labeled_trainval,
+    run_rounds,
+    start_simulation,
+)
 from etholoop.config import ProjectConfig, SkeletonConfig
-from etholoop.cycle import advance_cycle
 from etholoop.label_files import import_labels
 from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import evaluate_run
-from etholoop.pose.predict import subset_frames
 from etholoop.pose.train import train_pose
 from etholoop.pose.yolo import training_device
 from etholoop.pose.yolo_env import cpu_threads, load_ultralytics
 from etholoop.project import Project
-from etholoop.sampling import split_frames
-from etholoop.store import load_instances_by_frame, manually_labeled
-from etholoop.store.labels import save_frame_instances
-from etholoop.types import Instance
 
 OUTPUT = Path(__file__).parent / "output" / "active-learning"
 # Ultralytics is imported only when a model is trained, so this still applies.
@@ -90,8 +90,6 @@ TARGET_SHARE = 0.9
 """Default target: this share of the best final mean PCK@0.1 of any strategy."""
 SENSITIVITY_SHARES = (0.6, 0.7, 0.8, 0.9)
 """Shares of the best final mean PCK@0.1 the saving is also reported at."""
-
-Oracle = dict[int, list[Instance]]
 
 
 @frozen
@@ -115,12 +113,14 @@ class Point:
     """A trained model's test scores and the manual labels it was trained on.
 
     `epochs` counts every epoch behind the model, its predecessors' included.
+    RMSE is None when no keypoint was matched (a model that finds no mouse);
+    PCK@0.1 and OKS mAP are defined, since every test frame is labeled.
     """
 
     labels: int
     epochs: int
     pck: float
-    rmse: float
+    rmse: float | None
     oks_map: float
     seconds: float
 
@@ -143,43 +143,6 @@ def new_project(root: Path) -> Project:
     )
     import_labels(project, DLC_LABELS, keypoint_map=DLC_MAP)
     return project
-
-
-def hide_outside_test(project: Project) -> Oracle:
-    """Take the labels of frames outside the test split out of the store."""
-    kept = set(subset_frames(project, "test"))
-    oracle: Oracle = {}
-    with project.store.session() as session:
-        for frame_id, found in load_instances_by_frame(session).items():
-            if frame_id in kept:
-                continue
-            oracle[frame_id] = [evolve(i, id=None, version=None) for i in found]
-            save_frame_instances(
-                session,
-                frame_id=frame_id,
-                instances=[],
-                base_versions={i.id: i.version for i in found},  # type: ignore[misc]
-            )
-    return oracle
-
-
-def reveal(project: Project, oracle: Oracle, frame_ids: list[int]) -> None:
-    """Save the true labels of `frame_ids` as manual instances."""
-    with project.store.session() as session:
-        for frame_id in frame_ids:
-            save_frame_instances(
-                session,
-                frame_id=frame_id,
-                instances=oracle.pop(frame_id),
-                base_versions={},
-            )
-
-
-def labels_used(project: Project) -> int:
-    """Train+val frames with manual labels."""
-    trainval = subset_frames(project, "trainval")
-    with project.store.session() as session:
-        return len(manually_labeled(session, trainval))
 
 
 @frozen
@@ -210,24 +173,17 @@ def train_and_score(
     )
     run = train_pose(project, params)
     metrics = evaluate_run(project, run_id=run.run_id).metrics
+    pck, oks_map = metrics.pck[0.1], metrics.oks_map50_95
+    assert pck is not None and oks_map is not None, "test frames are labeled"
     point = Point(
-        labels=labels_used(project),
+        labels=count_labeled_trainval(project),
         epochs=epochs + (0 if start is None else start.point.epochs),
-        pck=metrics.pck[0.1],
+        pck=pck,
         rmse=metrics.rmse,
-        oks_map=metrics.oks_map50_95,
+        oks_map=oks_map,
         seconds=time.perf_counter() - started,
     )
     return Model(point, project.relative(run.weights))
-
-
-def label_more(
-    project: Project, oracle: Oracle, strategy: str, step: int, seed: int
-) -> None:
-    """Pick `step` reserve frames, label them from the oracle, add to train+val."""
-    advance_cycle(project, strategy=strategy, n=step, seed=seed)
-    reveal(project, oracle, subset_frames(project, "predict"))
-    advance_cycle(project, n=0, seed=seed)
 
 
 def seed_model(seed: int, settings: Settings) -> tuple[Path, Oracle, Model]:
@@ -235,12 +191,9 @@ def seed_model(seed: int, settings: Settings) -> tuple[Path, Oracle, Model]:
     root = OUTPUT / f"seed-s{seed}"
     project = new_project(root)
     try:
-        # split labels every labeled frame outside test as train+val, so the
-        # seed frames are drawn once the others are hidden (test split kept)
-        split_frames(project, test=TEST_FRACTION, n_trainval=0, n_predict=0, seed=seed)
-        oracle = hide_outside_test(project)
-        split_frames(project, n_trainval=settings.seed_labels, n_predict=0, seed=seed)
-        reveal(project, oracle, subset_frames(project, "trainval"))
+        oracle = start_simulation(
+            project, test=TEST_FRACTION, n_seed=settings.seed_labels, seed=seed
+        )
         model = train_and_score(project, settings, seed, settings.seed_epochs)
     finally:
         project.close()
@@ -256,21 +209,29 @@ def run_trial(
 ) -> Trial:
     """The loop for one strategy, in a copy of the seed model's project."""
     started = time.perf_counter()
-    seed_root, seed_oracle, model = start
+    seed_root, oracle, model = start
     root = OUTPUT / f"{strategy}-s{seed}"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(seed_root, root)
     project = Project.open(root)
-    oracle = dict(seed_oracle)
-    rounds = [model.point]
+
+    def fine_tune(project: Project, previous: Model) -> Model:
+        tuned = train_and_score(project, settings, seed, settings.epochs, previous)
+        print(f"  {strategy} s{seed} fine-tuned: {_describe(tuned.point)}", flush=True)
+        return tuned
+
     try:
-        for k in range(1, settings.rounds):
-            label_more(project, oracle, strategy, settings.step, seed)
-            model = train_and_score(project, settings, seed, settings.epochs, model)
-            rounds.append(model.point)
-            print(
-                f"  {strategy} s{seed} round {k}: {_describe(model.point)}", flush=True
-            )
+        later = run_rounds(
+            project,
+            oracle,
+            model,
+            fine_tune,
+            strategy=strategy,
+            n_rounds=settings.rounds - 1,
+            step=settings.step,
+            seed=seed,
+        )
+        rounds = [model.point, *(m.point for _, m in later)]
         one_epoch = train_and_score(project, settings, seed, 1).point
         print(f"  {strategy} s{seed} 1 epoch: {_describe(one_epoch)}", flush=True)
         print(f"{strategy} s{seed}: {time.perf_counter() - started:.0f} s", flush=True)
@@ -281,7 +242,8 @@ def run_trial(
 
 def _describe(point: Point) -> str:
     return (
-        f"{point.labels} labels, PCK@0.1 {point.pck:.3f}, RMSE {point.rmse:.1f} px, "
+        f"{point.labels} labels, PCK@0.1 {point.pck:.3f}, RMSE "
+        f"{'n/a' if point.rmse is None else f'{point.rmse:.1f} px'}, "
         f"OKS mAP {point.oks_map:.3f} ({point.seconds:.0f} s)"
     )
 
@@ -314,9 +276,12 @@ def by_strategy(trials: list[Trial]) -> dict[str, list[Trial]]:
     return groups
 
 
-def _spread(values: list[float]) -> str:
-    """Mean ± half the range of the defined values (RMSE is NaN with no match)."""
-    defined = [v for v in values if np.isfinite(v)]
+def _spread(values: list[float | None]) -> str:
+    """Mean ± half the range of the defined values (RMSE is None with no match).
+
+    Results saved before undefined metrics became None hold NaN instead.
+    """
+    defined = [v for v in values if v is not None and np.isfinite(v)]
     if not defined:
         return "n/a"
     text = f"{np.mean(defined):.3f} ± {(max(defined) - min(defined)) / 2:.3f}"

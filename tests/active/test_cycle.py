@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from etholoop.cycle import advance_cycle
+from etholoop.active import advance_cycle
 from etholoop.errors import ProjectError, SamplingError
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
@@ -78,10 +78,11 @@ def test_a_crash_leaves_the_cycle_as_it_was_and_a_rerun_works(looped, monkeypatc
     with looped.store.session() as session:
         n_frames = session.scalar(select(func.count(Frame.id)))
 
-    def crash(self, instances):
+    def crash(session, cycle_id, members):
+        session.flush()  # the old cycle closed, the new one written: then the cut
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr("sqlalchemy.orm.Session.add_all", crash)
+    monkeypatch.setattr("etholoop.store.cycles.replace_split_members", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         advance_cycle(looped, n=5)
     monkeypatch.undo()

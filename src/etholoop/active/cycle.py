@@ -13,23 +13,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from attrs import evolve, frozen
 from numpy.typing import NDArray
 from PIL import Image
-from sqlalchemy import select
 
 from etholoop.errors import SamplingError
-from etholoop.label_files import frame_image_paths
+from etholoop.frame_cache import frame_image_paths
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.sampling.candidates import Candidates
 from etholoop.sampling.embed import embed_frame
 from etholoop.sampling.strategies import get_strategy
-from etholoop.store import latest_cycle, load_split_members, manually_labeled
-from etholoop.store.models import Cycle, Frame, InstanceRow, SplitMember
+from etholoop.store import latest_cycle, load_split_members
+from etholoop.store.cycles import (
+    corrected_frames,
+    frames_in_video_order,
+    open_next_cycle,
+)
+from etholoop.store.splits import Membership
 from etholoop.types import SPLITS
+
+if TYPE_CHECKING:
+    from etholoop.store import Cycle, SplitMember
 
 RANKING_MIN_SCORE = 0.01
 """Keep weak detections when ranking: a young model's doubt is in them."""
@@ -72,13 +80,7 @@ def _pool(project: Project) -> tuple[Cycle, _Pool]:
             )
         members = load_split_members(session, cycle.id)
         predict = [m.frame_id for m in members if m.split == "predict"]
-        pending = set(
-            session.scalars(
-                select(InstanceRow.frame_id).where(InstanceRow.source == "predicted")
-            )
-        )
-        corrected = manually_labeled(session, predict) - pending
-        session.expunge_all()
+        corrected = corrected_frames(session, predict)
     reserve = [
         m
         for m in members
@@ -94,19 +96,15 @@ def _candidates(
     """The reserve as candidates, ordered by video and frame index, and their ids."""
     stratum = {m.frame_id: m.stratum or "" for m in reserve}
     with project.store.session() as session:
-        rows = session.execute(
-            select(Frame.id, Frame.video_id, Frame.frame_idx)
-            .where(Frame.id.in_(list(stratum)))
-            .order_by(Frame.video_id, Frame.frame_idx)
-        ).all()
+        rows = frames_in_video_order(session, stratum)
     names = sorted(set(stratum.values()))
     candidates = Candidates(
-        video_ids=[video_id for _, video_id, _ in rows],
-        frame_inds=[idx for *_, idx in rows],
-        stratum_ids=[names.index(stratum[frame_id]) for frame_id, *_ in rows],
+        video_ids=[row.video_id for row in rows],
+        frame_inds=[row.frame_idx for row in rows],
+        stratum_ids=[names.index(stratum[row.frame_id]) for row in rows],
         stratum_names=names,
     )
-    return candidates, [frame_id for frame_id, *_ in rows]
+    return candidates, [row.frame_id for row in rows]
 
 
 def _uncertainty(
@@ -131,6 +129,25 @@ def _embeddings(
     return np.stack(
         [embed_frame(np.asarray(Image.open(paths[f]).convert("L"))) for f in frame_ids]
     )
+
+
+def _next_membership(
+    member: SplitMember, joining: dict[int, bool], chosen: set[int]
+) -> Membership:
+    """A frame's split in the next cycle: joining train+val, chosen, or as it was.
+
+    Test and train+val frames stay; every other frame returns to the reserve.
+    """
+    frame_id, stratum = member.frame_id, member.stratum
+    if frame_id in joining:
+        return Membership(frame_id, "trainval", joining[frame_id], stratum)
+    if frame_id in chosen:
+        return Membership(frame_id, "predict", False, stratum)
+    if member.split == "test":
+        return Membership(frame_id, "test", member.val, stratum)
+    if member.split == "trainval":
+        return Membership(frame_id, "trainval", member.val, stratum)
+    return Membership(frame_id, "reserve", False, stratum)
 
 
 def advance_cycle(
@@ -188,33 +205,11 @@ def advance_cycle(
     chosen = {frame_ids[i] for i in chosen_strategy.select(candidates, n, rng)}
     new_val = rng.random(len(pool.corrected)) < val_fraction
     joining = dict(zip(sorted(pool.corrected), new_val.tolist(), strict=True))
-    splits: dict[int, tuple[str, bool]] = {}
-    for m in pool.members:
-        if m.frame_id in joining:
-            splits[m.frame_id] = ("trainval", joining[m.frame_id])
-        elif m.frame_id in chosen:
-            splits[m.frame_id] = ("predict", False)
-        elif m.split in ("test", "trainval"):
-            splits[m.frame_id] = (m.split, m.val)
-        else:
-            splits[m.frame_id] = ("reserve", False)
+    members = [_next_membership(m, joining, chosen) for m in pool.members]
     notes = {"strategy": strategy, "n": n, "seed": seed, "run_id": run_id}
     with project.store.session() as session:
-        session.get(Cycle, cycle.id).status = "closed"  # type: ignore[union-attr]
-        new = Cycle(index=cycle.index + 1, notes=json.dumps(notes))
-        session.add(new)
-        session.flush()
-        session.add_all(
-            SplitMember(
-                cycle_id=new.id,
-                frame_id=m.frame_id,
-                split=splits[m.frame_id][0],
-                val=splits[m.frame_id][1],
-                stratum=m.stratum,
-            )
-            for m in pool.members
-        )
-    counts = {str(s): sum(split == s for split, _ in splits.values()) for s in SPLITS}
+        open_next_cycle(session, cycle.id, members, notes=json.dumps(notes))
+    counts = {str(s): sum(m.split == s for m in members) for s in SPLITS}
     return CycleReport(
         cycle=cycle.index + 1,
         strategy=strategy,
