@@ -52,7 +52,7 @@ def test_add_videos_registers_reports_duplicates_and_goes_on(
     assert set(failed) == {"missing.mp4", "notes.mp4", "truncated.mp4"}
     for name, message in failed.items():
         assert name in message and "\n" not in message
-    videos = project_status(project)["videos"]
+    videos = project_status(project).to_dict()["videos"]
     assert [(v["frames"], v["size"], v["fps"]) for v in videos] == [
         (30, [64, 48], 25.0),
         (20, [80, 60], 25.0),
@@ -65,7 +65,7 @@ def test_bad_videos_alone_write_nothing(
 ) -> None:
     report = add_videos(project, list(bad_files.values()))
     assert report.added == [] and len(report.failed) == 3
-    assert project_status(project)["videos"] == []
+    assert project_status(project).to_dict()["videos"] == []
 
 
 def test_preprocess_writes_registers_and_resumes(
@@ -75,7 +75,9 @@ def test_preprocess_writes_registers_and_resumes(
     params = PreprocessParams(fps=10, size=48, gray=True)
     report = preprocess_videos(project, params)
     assert len(report.written) == 1 and report.failed == []
-    normalized = [v for v in project_status(project)["videos"] if v["normalized_from"]]
+    normalized = [
+        v for v in project_status(project).to_dict()["videos"] if v["normalized_from"]
+    ]
     (video,) = normalized
     assert (video["frames"], video["size"], video["fps"]) == (20, [48, 32], 10.0)
     out = project.resolve(video["path"])

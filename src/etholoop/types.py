@@ -23,6 +23,10 @@ SPLITS: tuple[Split, ...] = get_args(Split)
 Source = Literal["manual", "predicted"]
 SOURCES: tuple[Source, ...] = get_args(Source)
 
+Subset = Literal["predict", "reserve", "test", "trainval", "all"]
+"""Frames a model predicts on: one split of the latest cycle, or every frame."""
+SUBSETS: tuple[Subset, ...] = get_args(Subset)
+
 NOT_LABELED, NOT_VISIBLE, VISIBLE = 0, 1, 2
 
 

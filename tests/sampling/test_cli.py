@@ -43,7 +43,6 @@ def test_sampling_errors_are_one_line(tmp_path, arena_videos):
     _run("init", proj, "--animals", "2", "--keypoints", "nose,tail")
     _run("add-videos", proj, *map(str, arena_videos))
     for args, message in (
-        (["sample", proj, "--n", "5", "--strategy", "best"], "strategy 'best'"),
         (["sample", proj, "--n", "9999"], "asked for 9999 frames"),
         (["split", proj], "no frames to split"),
     ):
@@ -55,6 +54,10 @@ def test_sampling_errors_are_one_line(tmp_path, arena_videos):
         assert proc.returncode == 1
         assert len(proc.stderr.strip().splitlines()) == 1
         assert message in proc.stderr
+    for strategy in ("best", "uncertainty"):  # uncertainty ranks by a model: cycle's
+        code, out = _run("sample", proj, "--n", "5", "--strategy", strategy)
+        assert code == 2, out
+        assert f"'{strategy}' is not one of 'uniform', 'random', 'stratified', " in out
     assert not (tmp_path / "proj" / "frames").exists()
 
 

@@ -40,7 +40,7 @@ def test_first_split_creates_cycle_0_and_fills_every_split(sampled):
         members = session.scalars(select(SplitMember)).all()
         assert all(m.stratum and m.stratum.startswith("video=") for m in members)
         assert {m.split for m in members if m.val} == {"trainval"}
-    pool = project_status(sampled)["pool"]
+    pool = project_status(sampled).to_dict()["pool"]
     assert sum(pool["test"].values()) == 12 and len(pool["trainval"]) == 8
 
 

@@ -199,7 +199,7 @@ def test_written_arena_imports_and_shows_in_status(tmp_path, source, composed):
     project = _project(tmp_path / "proj")
     try:
         report = import_labels(project, paths["labels"])
-        status = project_status(project)
+        status = project_status(project).to_dict()
     finally:
         project.close()
     assert (report.n_frames, report.n_instances) == (20, 60)

@@ -1,0 +1,22 @@
+"""The `etholoop` command line: one command per stage, thin over the Python API.
+
+One module per command group registers its commands on `app` when imported:
+`project` (init, add-videos, preprocess, info), `labels` (import, export),
+`sampling` (sample, split), `status`, `synth`, `pose` (train, predict, evaluate,
+cycle) and `serve`. Heavy libraries (torch, ultralytics) are imported inside the
+commands that need them so that `etholoop --help` answers at once.
+"""
+
+from etholoop.cli._common import app
+
+# Imported in the order `etholoop --help` lists their commands.
+# isort: off
+from etholoop.cli import project, labels, sampling, status, synth, pose, serve  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,5 @@
+"""`python -m etholoop.cli`, as the `etholoop` script."""
+
+from etholoop.cli import main
+
+main()

@@ -1,0 +1,273 @@
+"""Pose model commands: `train`, `predict`, `evaluate` and `cycle`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from etholoop.cli._common import (
+    ProjectArg,
+    app,
+    choice,
+    console,
+    err_console,
+    number,
+    progress,
+)
+from etholoop.sampling import STRATEGIES
+from etholoop.types import Subset
+
+if TYPE_CHECKING:
+    CycleStrategy = str
+else:
+    CycleStrategy = choice(STRATEGIES)
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    project_path: ProjectArg,
+    task: Annotated[str, typer.Option(help="What to train: pose.")] = "pose",
+    model: Annotated[
+        str, typer.Option(help="Architecture, built from its config (no download).")
+    ] = "yolo11n-pose",
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the frames.")] = 50,
+    imgsz: Annotated[int, typer.Option(min=32, help="Input size in px.")] = 640,
+    batch: Annotated[int, typer.Option(min=1, help="Images per step.")] = 16,
+    weights: Annotated[
+        Path | None, typer.Option(help="Start from these weights (.pt).")
+    ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option(
+            help="Start from the weights of an earlier run: its id (see `etholoop "
+            "status`) or 'latest'. Continuing the last cycle's model needs far "
+            "fewer epochs than training from scratch."
+        ),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu or a GPU index; default: GPU if present.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    flip: Annotated[
+        bool,
+        typer.Option(
+            "--flip/--no-flip",
+            help="Mirror half the training images left-right, swapping the "
+            "skeleton's symmetry pairs. --no-flip for a rig where the animals "
+            "always face one way, or keypoints marked left/right without a pair.",
+        ),
+    ] = True,
+    rotate: Annotated[
+        float,
+        typer.Option(
+            metavar="DEG",
+            min=0,
+            max=180,
+            help="Rotate training images at random by up to +/- DEG degrees "
+            "(top views: any angle occurs, up to 180).",
+        ),
+    ] = 0.0,
+    scale: Annotated[
+        float,
+        typer.Option(
+            metavar="FRACTION",
+            min=0,
+            max=0.9,
+            help="Zoom training images in or out at random by up to FRACTION "
+            "(0.5: 50-150 %).",
+        ),
+    ] = 0.5,
+    translate: Annotated[
+        float,
+        typer.Option(
+            metavar="FRACTION",
+            min=0,
+            max=0.9,
+            help="Shift training images at random by up to FRACTION of their size.",
+        ),
+    ] = 0.1,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment/--no-augment",
+            help="--no-augment: train on the images as they are (no flip, "
+            "rotation, zoom, shift, mosaic or color change).",
+        ),
+    ] = True,
+) -> None:
+    """Train a pose model on the labeled train+val frames of the latest cycle.
+
+    The run (settings, the exact labels used, metrics per epoch, weights) is
+    recorded in the store; a training-curve plot goes to its folder. Ctrl+C or
+    SIGTERM marks the run interrupted.
+    """
+    from etholoop.errors import ConfigError
+    from etholoop.pose.backend import TrainParams
+    from etholoop.pose.train import RunInterrupted, previous_run_weights, train_pose
+    from etholoop.project import Project
+
+    if task != "pose":
+        raise ConfigError(f"--task {task}: only 'pose' can be trained so far")
+    given = [  # by name: typer ships its own copy of click's ParameterSource
+        f"--{name}"
+        for name in ("rotate", "scale", "translate")
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    if not augment and given:
+        raise ConfigError(
+            f"--no-augment turns every augmentation off; drop {', '.join(given)}"
+        )
+    if weights is not None and from_run is not None:
+        raise ConfigError("--weights and --from-run both given: choose one")
+    if weights is not None and not weights.is_file():
+        raise ConfigError(f"{weights}: no such weights file")
+    if from_run is not None and from_run != "latest" and not from_run.isdigit():
+        raise ConfigError(f"--from-run {from_run}: give a run id or 'latest'")
+    try:
+        with Project.open(project_path) as project, progress() as report:
+            if from_run is not None:
+                run_id = None if from_run == "latest" else int(from_run)
+                weights = previous_run_weights(project, run_id)
+            params = TrainParams(
+                model=model,
+                epochs=epochs,
+                imgsz=imgsz,
+                batch=batch,
+                weights=weights,
+                device=device,
+                seed=seed,
+                flip=flip,
+                rotate=rotate,
+                scale=scale,
+                translate=translate,
+                augment=augment,
+            )
+            result = train_pose(project, params, report=report)
+    except RunInterrupted as stopped:
+        err_console.print(
+            f"{stopped}; marked interrupted in the store", highlight=False
+        )
+        raise typer.Exit(128 + stopped.signum) from None
+    console.print(
+        f"run {result.run_id}: trained on {result.n_train} frames "
+        f"(+{result.n_val} validation) for {len(result.epochs)} epoch(s)"
+    )
+    console.print(f"  weights: {result.weights}\n  curves:  {result.curves}")
+
+
+@app.command()
+def predict(
+    project_path: ProjectArg,
+    run: Annotated[
+        int | None, typer.Option(help="Model run id; default: the latest.")
+    ] = None,
+    subset: Annotated[
+        Subset,
+        typer.Option(help="Frames to predict: a split of the latest cycle or all."),
+    ] = "predict",
+) -> None:
+    """Store a pose model's predictions as editable `predicted` instances.
+
+    Frames holding manual labels are never touched; earlier predictions on the
+    others are replaced. A frame keeps at most the project's number of animals,
+    the best scored. Correct them in `etholoop serve`.
+    """
+    from etholoop.pose.predict import predict_frames
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, progress() as report:
+        result = predict_frames(project, run_id=run, subset=subset, report=report)
+    console.print(
+        f"run {result.run_id}: {result.n_instances} instance(s) on "
+        f"{result.n_frames} frame(s); {result.n_empty} frame(s) with none; "
+        f"{result.n_manual} frame(s) with manual labels left alone"
+    )
+
+
+@app.command()
+def evaluate(
+    project_path: ProjectArg,
+    run: Annotated[
+        int | None, typer.Option(help="Model run id; default: the latest.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score a pose model on the test split: mAP, OKS mAP, PCK, RMSE, counts.
+
+    Writes metrics.json and a plot to the run's folder and records the metrics.
+    """
+    from etholoop.pose.evaluate import evaluate_run
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, progress() as report:
+        result = evaluate_run(project, run_id=run, report=report)
+    metrics = result.metrics.to_dict()
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+        return
+    console.print(f"run {result.run_id} on {metrics['n_frames']} test frame(s):")
+    for key in ("box_map50", "box_map50_95", "oks_map50", "oks_map50_95"):
+        console.print(f"  {key:>14}: {number(metrics[key])}")
+    for threshold, value in metrics["pck"].items():
+        console.print(f"  {'PCK@' + threshold:>14}: {number(value)}")
+    console.print(f"  {'RMSE px':>14}: {number(metrics['rmse'], '.1f')}")
+    console.print(
+        f"  {'animals':>14}: {metrics['n_missed']} missed, {metrics['n_extra']} "
+        f"extra, {metrics['n_frames_wrong_count']} frame(s) with a wrong count"
+    )
+    console.print(f"  metrics: {result.metrics_json}\n  plot:    {result.plot}")
+
+
+@app.command()
+def cycle(
+    project_path: ProjectArg,
+    strategy: Annotated[
+        CycleStrategy,
+        typer.Option(
+            help="How the reserve frames to predict are chosen: as `sample` does, "
+            "or uncertainty (least sure frames) or hybrid (least sure frames of "
+            "every stratum) by the run's predictions."
+        ),
+    ] = "stratified",
+    n: Annotated[
+        int,
+        typer.Option(
+            help="Frames in the next prediction subset (0: only move corrections)."
+        ),
+    ] = 50,
+    run: Annotated[
+        int | None, typer.Option(help="Model run that ranks frames; default latest.")
+    ] = None,
+    val_fraction: Annotated[
+        float, typer.Option(help="Share of new train+val frames for validation.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Start the next active-learning cycle.
+
+    Corrected prediction frames (all predictions confirmed or fixed) join
+    train+val; the next frames to predict and correct are drawn from the reserve.
+    """
+    from etholoop.active import advance_cycle
+    from etholoop.project import Project
+
+    with Project.open(project_path) as project, progress() as report:
+        result = advance_cycle(
+            project,
+            strategy=strategy,
+            n=n,
+            run_id=run,
+            val_fraction=val_fraction,
+            seed=seed,
+            report=report,
+        )
+    console.print(
+        f"cycle {result.cycle}: {result.n_corrected} corrected frame(s) joined "
+        f"train+val, {result.n_returned} returned to the reserve, {result.n_chosen} "
+        f"chosen to predict by {result.strategy}"
+    )
+    console.print("  " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
