@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 import numpy as np
@@ -180,12 +181,55 @@ def test_bad_query_parameters_get_422(client):
 def test_token_is_required_everywhere_when_set(live_server_with_token):
     url, token = live_server_with_token
     with httpx.Client(base_url=url, timeout=10) as client:
-        for path in ("/", "/api/project", "/api/frames", "/static/api.js"):
+        for path in PAGES_AND_FILES:
             assert client.get(path).status_code == 401
         assert client.get("/api/project", params={"token": "wrong"}).status_code == 401
         assert client.get("/api/project", params={"token": token}).status_code == 200
         bearer = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/frames", headers=bearer).status_code == 200
+
+
+PAGES_AND_FILES = (
+    "/",
+    "/timeline",
+    "/api/project",
+    "/api/frames",
+    "/static/api.js",
+    "/static/style.css",
+)
+
+
+def test_token_from_the_query_is_kept_in_an_httponly_cookie(live_server_with_token):
+    url, token = live_server_with_token
+    with httpx.Client(base_url=url, timeout=10) as client:
+        first = client.get("/", params={"token": token, "frame": 3})
+    assert first.status_code == 200
+    cookie = first.headers["set-cookie"]
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=strict", "path=/"} <= attributes
+    name_value = cookie.split(";")[0]
+    assert token in name_value
+    with httpx.Client(base_url=url, timeout=10) as client:  # no cookie jar reuse
+        for path in PAGES_AND_FILES:
+            response = client.get(path, headers={"Cookie": name_value})
+            assert response.status_code == 200, path
+        wrong = name_value.replace(token, "wrong")
+        assert client.get("/api/project", headers={"Cookie": wrong}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/", "/timeline"])
+def test_pages_load_their_files_with_plain_tags(client, path):
+    page = client.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith(
+        "text/html"
+    )
+    html = page.text
+    assert "document.write" not in html and "importmap" not in html
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    module = "pose" if path == "/" else "timeline"
+    assert f'<script type="module" src="/static/{module}.js"></script>' in html
+    for tag in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert client.get(tag).status_code == 200, tag
 
 
 def test_behavior_ranges_save_merge_and_export(client):

@@ -17,6 +17,7 @@ from tests.annotate.browser_fixtures import browser, page, screenshot  # noqa: F
 from tests.annotate.conftest import IMAGE_FOLDER_LABELS, KEYPOINTS
 
 Page = Any  # playwright.sync_api.Page; the module is optional at import time
+pytestmark = pytest.mark.browser
 
 
 def get_json(url: str, token: str | None = None) -> Any:
@@ -186,6 +187,35 @@ def test_confirm_prediction(
     assert "status-blue" not in page.get_attribute(f'[data-frame-id="{fid}"]', "class")
 
 
+def test_an_edit_made_while_a_save_is_in_flight_stays_unsaved(
+    live_server: str, page: Page
+) -> None:
+    frame = unlabeled_frame(live_server)
+    fid, w, h = frame["id"], frame["width"], frame["height"]
+    open_frame(page, live_server, fid)
+    draw_box(page, [0.2 * w, 0.2 * h, 0.5 * w, 0.5 * h])
+    page.keyboard.press("m")
+    click(page, 0.3 * w, 0.3 * h)  # the nose, selected
+    saved = page.evaluate(
+        """async () => {
+          const saving = window.etholoop.save();
+          // V while the request is on its way: the nose becomes "not visible"
+          const key = new KeyboardEvent("keydown", { key: "v", bubbles: true });
+          document.activeElement.dispatchEvent(key);
+          return await saving;
+        }"""
+    )
+    assert saved is True
+    [stored] = get_json(f"{live_server}/api/frames/{fid}")["instances"]
+    assert stored["visibility"][0] == 2  # the save sent what was there before V
+    assert state(page, "instances")[0]["visibility"][0] == 1
+    assert state(page, "dirty")
+    assert page.text_content("#save-status") == "unsaved changes"
+    save_and_wait(page)
+    [stored] = get_json(f"{live_server}/api/frames/{fid}")["instances"]
+    assert stored["visibility"][0] == 1
+
+
 def test_second_save_of_same_frame_gets_conflict(
     live_server: str, browser: Any, page: Page
 ) -> None:
@@ -225,7 +255,8 @@ def test_help_navigation_and_token(
     server, token = live_server_with_token
     items = get_json(f"{server}/api/frames", token)["items"]
     first, second = items[0]["id"], items[1]["id"]
-    open_frame(page, server, first, f"&token={token}")  # modules load with the token
+    open_frame(page, server, first, f"&token={token}")  # then kept in a cookie
+    assert "token" not in page.url  # not left in the address bar or history
 
     assert page.is_hidden("#help")
     page.keyboard.press("h")
@@ -256,7 +287,9 @@ def test_help_navigation_and_token(
 
     page.click(f'[data-frame-id="{second}"]')
     page.wait_for_selector(f'body[data-drawn-frame="{second}"]')
-    assert f"token={token}" in page.get_attribute("#timeline-link", "href")
+    assert page.get_attribute("#timeline-link", "href") == "/timeline"
+    page.click("#timeline-link")  # the cookie carries the token
+    page.wait_for_selector("body[data-timeline-ready]")
 
 
 def test_boxless_imported_instance_is_drawn_selected_and_saved_without_a_box(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from etholoop.project import Project
@@ -21,6 +22,7 @@ from tests.annotate.browser_fixtures import browser, page, screenshot  # noqa: F
 from tests.annotate.conftest import IMAGE_SIZE
 
 Page = Any  # playwright.sync_api.Page
+pytestmark = pytest.mark.browser
 
 
 def get_json(url: str) -> Any:
@@ -189,6 +191,20 @@ def test_help_and_conflict_on_timeline(
         assert ranges(other.evaluate("window.etholoop.labels")) == {(0, "rest", 0, 10)}
     finally:
         other_context.close()
+
+
+def test_help_key_works_while_the_scrubber_has_focus(
+    live_server: str, page: Page
+) -> None:
+    open_timeline(page, live_server)
+    page.focus("#scrubber")  # a range input is not a text field
+    page.keyboard.press("h")
+    page.wait_for_selector("#help", state="visible")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#help", state="hidden")
+    page.focus("#pred-threshold")  # a number field is: H types there
+    page.keyboard.press("h")
+    assert page.is_hidden("#help")
 
 
 def test_timeline_of_an_imported_image_folder_draws_its_frames(

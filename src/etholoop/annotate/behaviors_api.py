@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,15 +29,18 @@ from etholoop.behavior_ranges import (
 )
 from etholoop.store import list_videos
 from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
-from etholoop.store.models import Video
+from etholoop.store.videos import get_video
 from etholoop.types import BehaviorRange
+
+if TYPE_CHECKING:
+    from etholoop.store import Video
 
 router = APIRouter(prefix="/api/videos")
 State = Annotated[AppState, Depends(app_state)]
 
 
 def _video(session: Session, video_id: int) -> Video:
-    video = session.get(Video, video_id)
+    video = get_video(session, video_id)
     if video is None:
         raise HTTPException(404, f"no video {video_id}")
     return video
@@ -95,7 +98,6 @@ def get_video_frame(state: State, video_id: int, frame_idx: int) -> Response:
     """One frame of a video as JPEG, decoded frame-exactly on the server."""
     with state.project.store.session() as session:
         video = _video(session, video_id)
-        session.expunge(video)
     try:
         jpeg = state.video_frames.jpeg(video, frame_idx)
     except NotServed:

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from attrs import asdict
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etholoop.annotate.images import NotServed, project_file
@@ -23,6 +22,7 @@ from etholoop.annotate.schemas import (
 )
 from etholoop.annotate.state import AppState, app_state
 from etholoop.store import latest_cycle, load_frame_instances, save_frame_instances
+from etholoop.store.annotate import get_cycle, get_frame_with_video
 from etholoop.store.frame_list import (
     FrameSort,
     FrameStatus,
@@ -30,7 +30,7 @@ from etholoop.store.frame_list import (
     list_frames,
     split_progress,
 )
-from etholoop.store.models import Cycle, Frame, Video
+from etholoop.store.status import list_cycles
 from etholoop.types import SPLITS, Split
 
 router = APIRouter(prefix="/api")
@@ -40,7 +40,7 @@ SplitFilter = Split | Literal["none"]
 
 def _cycle_id(session: Session, cycle: int | None) -> int | None:
     if cycle is not None:
-        if session.get(Cycle, cycle) is None:
+        if get_cycle(session, cycle) is None:
             raise HTTPException(404, f"no cycle {cycle}")
         return cycle
     latest = latest_cycle(session)
@@ -56,7 +56,7 @@ def get_project(state: State) -> ProjectBody:
     """The project's name, skeleton, behaviors and cycles."""
     config, skeleton = state.project.config, state.project.skeleton
     with state.project.store.session() as session:
-        cycles = session.scalars(select(Cycle).order_by(Cycle.index)).all()
+        cycles = list_cycles(session)
         cycle = _cycle_id(session, None)
         return ProjectBody(
             name=config.name,
@@ -115,12 +115,12 @@ def _frame_body(state: AppState, session: Session, frame_id: int) -> FrameBody:
     )
     if listing is None:
         raise HTTPException(404, f"no frame {frame_id}")
-    video = session.get(Video, listing.video_id)
-    assert video is not None
+    frame = get_frame_with_video(session, frame_id)
+    assert frame is not None
     return FrameBody(
         **asdict(listing),
-        width=video.width,
-        height=video.height,
+        width=frame.video.width,
+        height=frame.video.height,
         image=f"/api/frames/{frame_id}/image",
         instances=[
             InstanceBody.of(inst) for inst in load_frame_instances(session, frame_id)
@@ -143,17 +143,15 @@ def get_frame(state: State, frame_id: int) -> FrameBody:
 def get_frame_image(state: State, frame_id: int) -> Response:
     """The frame's pixels: its cached PNG, else decoded from its video."""
     with state.project.store.session() as session:
-        frame = session.get(Frame, frame_id)
-        if frame is None:
-            raise HTTPException(404, f"no frame {frame_id}")
-        video = frame.video
-        session.expunge(video)
-        image_path, frame_idx = frame.image_path, frame.frame_idx
+        frame = get_frame_with_video(session, frame_id)
+    if frame is None:
+        raise HTTPException(404, f"no frame {frame_id}")
     try:
-        if image_path is not None:
-            return FileResponse(project_file(state.project, image_path))
+        if frame.image_path is not None:
+            return FileResponse(project_file(state.project, frame.image_path))
         return Response(
-            state.video_frames.jpeg(video, frame_idx), media_type="image/jpeg"
+            state.video_frames.jpeg(frame.video, frame.frame_idx),
+            media_type="image/jpeg",
         )
     except NotServed:
         raise HTTPException(404, f"frame {frame_id}: no image") from None
@@ -174,7 +172,7 @@ def put_frame_instances(
                 f"{n_keypoints}",
             )
     with state.project.store.session() as session:
-        if session.get(Frame, frame_id) is None:
+        if get_frame_with_video(session, frame_id) is None:
             raise HTTPException(404, f"no frame {frame_id}")
         save_frame_instances(
             session,

@@ -14,13 +14,16 @@ import io
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from etholoop.errors import EtholoopError
 from etholoop.project import Project
-from etholoop.store.models import Video
 from etholoop.video import VideoReader, open_video
+
+if TYPE_CHECKING:
+    from etholoop.store import Video
 
 OPEN_READERS = 4
 JPEG_QUALITY = 90

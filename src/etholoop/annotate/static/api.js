@@ -1,8 +1,8 @@
-// Shared HTTP helpers: the page's ?token= travels as a Bearer header on fetch()
-// and as a query parameter on image URLs and links.
+// Shared HTTP helpers. A server with a token answered the page's ?token= with a
+// cookie that every later request carries (fetch, images, links), so the token is
+// taken out of the address bar, out of history and of shared screenshots.
 
 const params = new URLSearchParams(location.search);
-export const token = params.get("token");
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -11,20 +11,18 @@ export class ApiError extends Error {
   }
 }
 
-/** The URL with `token` (and any extra query values) appended. */
-export function withToken(url, extra = {}) {
+/** The URL with query values appended (empty ones left out). */
+export function withQuery(url, values) {
   const u = new URL(url, location.origin);
-  for (const [k, v] of Object.entries(extra)) {
+  for (const [k, v] of Object.entries(values)) {
     if (v !== null && v !== undefined && v !== "") u.searchParams.set(k, v);
   }
-  if (token) u.searchParams.set("token", token);
   return u.pathname + u.search;
 }
 
 /** fetch() a JSON API route; throws ApiError with the server's `detail` on failure. */
 export async function api(path, { method = "GET", body, form } = {}) {
   const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (form) payload = form;
   else if (body !== undefined) {
@@ -48,7 +46,7 @@ export async function api(path, { method = "GET", body, form } = {}) {
 /** Load an image and wait until it is decoded, so drawing it is instant. */
 export async function loadImage(url) {
   const img = new Image();
-  img.src = withToken(url);
+  img.src = url;
   await img.decode();
   return img;
 }
@@ -57,7 +55,7 @@ export function queryParam(name) {
   return params.get(name);
 }
 
-/** Replace query values in the address bar without reloading. */
+/** Replace query values in the address bar without reloading (null removes one). */
 export function setQueryParams(values) {
   const u = new URL(location.href);
   for (const [k, v] of Object.entries(values)) {
@@ -67,30 +65,4 @@ export function setQueryParams(values) {
   history.replaceState(null, "", u.pathname + u.search);
 }
 
-/** Runs saves one at a time: a save waits for the one in flight, and does nothing
- * when there is nothing to save. `afterSave` runs when each save has ended. */
-export class SaveQueue {
-  constructor(hasChanges, saveNow, afterSave) {
-    this.hasChanges = hasChanges;
-    this.saveNow = saveNow;
-    this.afterSave = afterSave;
-    this.inFlight = null;
-  }
-
-  get busy() {
-    return this.inFlight !== null;
-  }
-
-  /** Resolves true when the state is saved (or was already), false when a save failed. */
-  async save() {
-    if (this.inFlight) await this.inFlight;
-    if (!this.hasChanges()) return true;
-    this.inFlight = this.saveNow();
-    try {
-      return await this.inFlight;
-    } finally {
-      this.inFlight = null;
-      this.afterSave();
-    }
-  }
-}
+if (params.has("token")) setQueryParams({ token: null });

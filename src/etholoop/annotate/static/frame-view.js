@@ -1,8 +1,6 @@
 // Shows video frame `idx` in an <img>, frame-exact: while one image loads, only the
 // latest request waits; older ones are skipped so scrubbing never queues up.
 
-import { withToken } from "./api.js";
-
 export class FrameView {
   constructor(img, onShown) {
     this.img = img;
@@ -30,7 +28,7 @@ export class FrameView {
     this.pending = null;
     this.loading = true;
     const img = new Image();
-    img.src = withToken(`/api/videos/${videoId}/frames/${idx}`);
+    img.src = `/api/videos/${videoId}/frames/${idx}`;
     try {
       await img.decode();
       if (videoId === this.videoId) {

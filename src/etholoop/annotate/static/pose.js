@@ -1,12 +1,13 @@
 // Pose labeling page: wires the frame list, the canvas editor, saving and keys.
 
-import { ApiError, SaveQueue, api, queryParam, setQueryParams, withToken } from "./api.js";
+import { api, queryParam, setQueryParams } from "./api.js";
+import { EditSession, setStatus } from "./edit-session.js";
 import { FrameCache } from "./frame-cache.js";
 import { FrameList, frameName } from "./frame-list.js";
 import { InstancePanel } from "./instance-panel.js";
 import { KEYPOINT_COLORS } from "./pose-draw.js";
 import { PoseEditor } from "./pose-editor.js";
-import { bindHelp } from "./ui.js";
+import { bindHelp, keyForField } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const author = queryParam("author");
@@ -14,7 +15,6 @@ const author = queryParam("author");
 const project = await api("/api/project");
 document.title = `${project.name} · pose labeling`;
 $("project-name").textContent = project.name;
-$("timeline-link").href = withToken("/timeline");
 
 const editor = new PoseEditor($("canvas"), {
   keypointNames: project.keypoints,
@@ -27,13 +27,17 @@ const list = new FrameList({ project, onOpen: (id) => navigate(() => id) });
 const cache = new FrameCache();
 
 let frame = null; // the Frame as last loaded or saved
-let baseVersions = {}; // {id: version} of the instances as loaded
-let savedJson = "[]"; // the instances as last loaded or saved, to tell unsaved changes
 let lastDrawnFrameId = null;
-const saves = new SaveQueue(() => Boolean(frame) && isDirty(), saveNow, updateUi);
+const session = new EditSession({
+  field: "instances",
+  url: (id) => `/api/frames/${id}/instances`,
+  items: () => editor.instancesToSave(),
+  adopt: adoptSaved,
+  onSaved: showSaved,
+  onReload: () => navigate(() => frame?.id, { fresh: true, discard: true }),
+  extra: { author },
+});
 let chain = Promise.resolve(); // frame changes run one after another
-
-const isDirty = () => frame !== null && JSON.stringify(editor.instancesToSave()) !== savedJson;
 
 window.etholoop = {
   project,
@@ -51,7 +55,7 @@ window.etholoop = {
     return editor.selected;
   },
   get dirty() {
-    return isDirty();
+    return session.dirty;
   },
   get lastDrawnFrameId() {
     return lastDrawnFrameId;
@@ -62,7 +66,7 @@ window.etholoop = {
     const [sx, sy] = editor.view.toScreen(x, y);
     return { x: rect.left + sx, y: rect.top + sy };
   },
-  save: () => save(),
+  save: () => session.save(),
 };
 
 // ----- keypoint legend -----
@@ -89,39 +93,28 @@ function keypointLegend() {
 
 // ----- status line -----
 
-function setStatus(text, kind = "") {
-  const el = $("save-status");
-  el.textContent = text;
-  el.className = kind;
-}
-
 function updateUi() {
   const k = editor.mode - 1;
   $("mode").textContent = editor.mode === 0 ? "box" : `keypoint ${k + 1}/${project.keypoints.length}: ${project.keypoints[k]}`;
   $("mode").className = editor.mode === 0 ? "mode-box" : "mode-kp";
   legend.forEach((li, i) => li.classList.toggle("placing", i === k));
   panel.render();
-  if (saves.busy) return;
-  if (isDirty()) setStatus("unsaved changes", "dirty");
-  else if ($("save-status").className === "dirty") setStatus("no changes", "");
+  session.showDirty();
 }
 
 // ----- loading and saving -----
 
 function show(loaded, image) {
   frame = loaded;
-  baseVersions = Object.fromEntries(loaded.instances.filter((i) => i.id !== null).map((i) => [String(i.id), i.version]));
   editor.load(loaded, image);
-  savedJson = JSON.stringify(editor.instancesToSave());
+  session.load(loaded.id, loaded);
   lastDrawnFrameId = loaded.id;
   document.body.dataset.drawnFrame = String(loaded.id);
   performance.mark(`frame-drawn-${loaded.id}`);
   $("frame-title").textContent = `frame #${loaded.id} · ${frameName(loaded)} · ${loaded.split ?? "no split"}`;
   $("frame-title").className = `status-text-${loaded.status}`;
-  hideConflict();
   list.highlight(loaded.id);
   setQueryParams({ frame: loaded.id });
-  setStatus("saved", "ok");
   updateUi();
   // two ahead in reading order, one back
   for (const step of [1, 2, -1]) list.peekAhead(loaded.id, step).then((id) => cache.prefetch(id), () => {});
@@ -130,7 +123,7 @@ function show(loaded, image) {
 /** Open frame `id`, saving the current one first; stays put if that save fails. */
 async function open(id, { fresh = false, discard = false } = {}) {
   if (id === null || id === undefined) return false;
-  if (!discard && isDirty() && !(await save())) return false;
+  if (!discard && !(await session.save())) return false;
   if (frame && id === frame.id && !fresh && !discard) return true;
   try {
     const { frame: loaded, image } = await cache.get(id, { fresh });
@@ -148,40 +141,13 @@ function navigate(target, options) {
   return chain;
 }
 
-function save() {
-  return saves.save();
-}
-
-async function saveNow() {
-  const sentFrame = frame;
-  // an instance restored by undo after its row was deleted goes back as new
-  const instances = editor.instancesToSave().map((inst) => {
-    const known = inst.id !== null && String(inst.id) in baseVersions;
-    return known ? { ...inst, version: baseVersions[String(inst.id)] } : { ...inst, id: null, version: null };
-  });
-  const sentJson = JSON.stringify(editor.instancesToSave());
-  setStatus("saving…", "busy");
-  try {
-    const saved = await api(`/api/frames/${sentFrame.id}/instances`, {
-      method: "PUT",
-      body: { instances, base_versions: baseVersions, author },
-    });
-    if (frame !== sentFrame) return true;
-    frame = saved;
-    baseVersions = Object.fromEntries(saved.instances.map((i) => [String(i.id), i.version]));
-    if (JSON.stringify(editor.instancesToSave()) === sentJson) adoptSaved(saved);
-    savedJson = JSON.stringify(editor.instancesToSave());
-    cache.put(saved);
-    list.updateRow(saved);
-    $("frame-title").className = `status-text-${saved.status}`;
-    list.refreshProgress().catch(() => {});
-    setStatus("saved", "ok");
-    return true;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) showConflict(error.message);
-    else setStatus(`save failed: ${error.message}`, "error");
-    return false;
-  }
+/** The frame as the server saved it: its row in the list, the cache, progress. */
+function showSaved(saved) {
+  frame = saved;
+  cache.put(saved);
+  list.updateRow(saved);
+  $("frame-title").className = `status-text-${saved.status}`;
+  list.refreshProgress().catch(() => {});
 }
 
 /** Take the server's ids and versions into the editor without moving anything. */
@@ -194,31 +160,15 @@ function adoptSaved(saved) {
   const selected = editor.instances[editor.selected];
   editor.instances = structuredClone(adopted);
   editor.selected = selected ? current.indexOf(selected) : -1;
-  editor.history.states[editor.history.index] = structuredClone(editor.snapshot());
+  editor.history.replaceCurrent(editor.snapshot());
   editor.render();
 }
 
-function showConflict(detail) {
-  const box = $("conflict");
-  box.hidden = false;
-  box.title = detail;
-  setStatus("not saved: conflict", "error");
-}
-
-function hideConflict() {
-  $("conflict").hidden = true;
-}
-
-$("conflict-reload").addEventListener("click", () => navigate(() => frame?.id, { fresh: true, discard: true }));
-$("save-button").addEventListener("click", () => save());
+$("save-button").addEventListener("click", () => session.save());
 $("confirm-one").addEventListener("click", () => editor.confirm(false));
 $("confirm-all").addEventListener("click", () => editor.confirm(true));
 $("delete-selected").addEventListener("click", () => editor.deleteSelection());
 $("fit-view").addEventListener("click", () => editor.fitView());
-
-window.addEventListener("beforeunload", (e) => {
-  if (isDirty()) e.preventDefault();
-});
 
 // ----- keyboard -----
 
@@ -229,13 +179,10 @@ function onKey(e) {
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl && key === "s") {
     e.preventDefault();
-    save();
+    session.save();
     return;
   }
-  if (e.target.matches("input, select, textarea")) {
-    if (e.key === "Escape" || e.key === "Enter") e.target.blur();
-    return;
-  }
+  if (keyForField(e)) return;
   if (ctrl && (key === "z" || key === "y")) {
     e.preventDefault();
     if (key === "y" || e.shiftKey) editor.redo();

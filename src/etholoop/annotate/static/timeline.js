@@ -1,11 +1,12 @@
 // Behavior timeline page: video frames, one lane per animal x behavior, painting,
 // predictions import, save with conflict check, CSV export.
 
-import { ApiError, SaveQueue, api, queryParam, setQueryParams, withToken } from "./api.js";
+import { api, queryParam, setQueryParams, withQuery } from "./api.js";
+import { EditSession, setStatus } from "./edit-session.js";
 import { FrameView } from "./frame-view.js";
 import { confirm, erase, labelAt, paint, sortLabels } from "./ranges.js";
 import { TimelineLanes } from "./timeline-lanes.js";
-import { bindHelp, showMessage } from "./ui.js";
+import { bindHelp, keyForField, showMessage } from "./ui.js";
 import { History } from "./undo.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,16 +14,22 @@ const $ = (id) => document.getElementById(id);
 const project = await api("/api/project");
 document.title = `${project.name} · behavior timeline`;
 $("project-name").textContent = project.name;
-$("pose-link").href = withToken("/");
 
 let video = null; // the entry of GET /api/videos
-let data = null; // the last loaded or saved GET .../behaviors answer
 let labels = []; // current labels
-let baseVersions = {};
-let savedJson = "[]";
 let eraseMode = false;
-const saves = new SaveQueue(() => Boolean(video) && isDirty(), saveNow, refreshStatus);
 const history = new History();
+const session = new EditSession({
+  field: "labels",
+  url: (id) => `/api/videos/${id}/behaviors`,
+  items: () => labels,
+  adopt: (answer) => {
+    take(answer);
+    history.replaceCurrent(labels);
+  },
+  onSaved: () => lanes.draw(),
+  onReload: () => video && loadVideo(video.id, { discard: true }),
+});
 
 const frameView = new FrameView($("frame-image"), (idx) => {
   document.body.dataset.shownFrame = String(idx);
@@ -33,8 +40,6 @@ const lanes = new TimelineLanes($("timeline"), {
   onPaint: (lane, start, stop, isErase) => edit(isErase ? erase : paint, lane, start, stop),
   onSelectLane: (i) => selectLane(i),
 });
-
-const isDirty = () => data !== null && JSON.stringify(labels) !== savedJson;
 
 window.etholoop = {
   get videoId() {
@@ -53,7 +58,7 @@ window.etholoop = {
     return eraseMode ? "erase" : "paint";
   },
   get dirty() {
-    return isDirty();
+    return session.dirty;
   },
   /** Page x of the middle of frame `f` in the lanes, for tests. */
   frameToClientX(f) {
@@ -61,21 +66,10 @@ window.etholoop = {
     const rect = canvas.getBoundingClientRect();
     return rect.left + (lanes.frameToX(f, canvas) + lanes.frameToX(f + 1, canvas)) / 2;
   },
-  save: () => save(),
+  save: () => session.save(),
 };
 
 // ----- status -----
-
-function setStatus(text, kind = "") {
-  $("save-status").textContent = text;
-  $("save-status").className = kind;
-}
-
-function refreshStatus() {
-  if (saves.busy) return;
-  if (isDirty()) setStatus("unsaved changes", "dirty");
-  else if ($("save-status").className === "dirty") setStatus("no changes", "");
-}
 
 function updateReadout() {
   if (!video) return;
@@ -92,7 +86,7 @@ function setLabels(next, { record = true } = {}) {
   lanes.labels = labels;
   if (record) history.push(labels);
   lanes.draw();
-  refreshStatus();
+  session.showDirty();
 }
 
 function edit(op, lane, start, stop) {
@@ -150,16 +144,14 @@ function confirmPredictions(all) {
 
 // ----- loading and saving -----
 
-function adopt(answer) {
-  data = answer;
-  baseVersions = Object.fromEntries(answer.labels.filter((l) => l.id !== null).map((l) => [String(l.id), l.version]));
+/** Show the labels of a GET or PUT .../behaviors answer. */
+function take(answer) {
   labels = sortLabels(structuredClone(answer.labels));
-  savedJson = JSON.stringify(labels);
   lanes.labels = labels;
 }
 
 async function loadVideo(id, { discard = false } = {}) {
-  if (!discard && isDirty() && !(await save())) {
+  if (!discard && !(await session.save())) {
     $("video-select").value = String(video.id);
     return false;
   }
@@ -167,10 +159,10 @@ async function loadVideo(id, { discard = false } = {}) {
   if (!entry) return false;
   const answer = await api(`/api/videos/${id}/behaviors`);
   video = entry;
-  adopt(answer);
+  take(answer);
   history.reset(labels);
+  session.load(id, answer);
   $("video-select").value = String(id);
-  $("conflict").hidden = true;
   setQueryParams({ video: id });
   const individuals = Math.max(answer.individuals, project.animals, 1);
   lanes.setup(answer.n_frames || entry.n_frames, individuals, answer.behaviors);
@@ -180,54 +172,14 @@ async function loadVideo(id, { discard = false } = {}) {
   frameView.setVideo(id);
   seek(0);
   updateExportLinks();
-  setStatus("saved", "ok");
   document.body.dataset.timelineReady = String(id);
   return true;
-}
-
-function save() {
-  return saves.save();
-}
-
-async function saveNow() {
-  const sentVideo = video;
-  const sentJson = JSON.stringify(labels);
-  const body = {
-    labels: labels.map((l) => {
-      const known = l.id !== null && String(l.id) in baseVersions;
-      return known ? { ...l, version: baseVersions[String(l.id)] } : { ...l, id: null, version: null };
-    }),
-    base_versions: baseVersions,
-  };
-  setStatus("saving…", "busy");
-  try {
-    const answer = await api(`/api/videos/${sentVideo.id}/behaviors`, { method: "PUT", body });
-    if (video !== sentVideo) return true;
-    if (JSON.stringify(labels) === sentJson) {
-      adopt(answer);
-      history.states[history.index] = structuredClone(labels);
-    } else {
-      data = answer;
-      baseVersions = Object.fromEntries(answer.labels.map((l) => [String(l.id), l.version]));
-      savedJson = JSON.stringify(sortLabels(structuredClone(answer.labels)));
-    }
-    lanes.draw();
-    setStatus("saved", "ok");
-    return true;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) {
-      $("conflict").hidden = false;
-      $("conflict").title = error.message;
-      setStatus("not saved: conflict", "error");
-    } else setStatus(`save failed: ${error.message}`, "error");
-    return false;
-  }
 }
 
 async function importPredictions() {
   const file = $("pred-file").files[0];
   if (!video || !file) return showMessage("note", "choose a CSV of per-frame probabilities first");
-  if (!(await save())) return;
+  if (!(await session.save())) return;
   const form = new FormData();
   form.append("file", file);
   form.append("threshold", $("pred-threshold").value || "0.5");
@@ -235,8 +187,9 @@ async function importPredictions() {
   setStatus("importing…", "busy");
   try {
     const answer = await api(`/api/videos/${video.id}/behaviors/predictions`, { method: "POST", form });
-    adopt(answer);
+    take(answer);
     history.reset(labels);
+    session.load(video.id, answer);
     lanes.draw();
     const n = answer.labels.filter((l) => l.source === "predicted").length;
     setStatus(`imported: ${n} predicted range(s)`, "ok");
@@ -257,7 +210,7 @@ function updateExportLinks() {
   const individual = $("io-individual").value || "0";
   for (const form of ["action", "onehot"]) {
     const a = $(`export-${form}`);
-    a.href = withToken(`/api/videos/${video.id}/behaviors.csv`, { form, individual });
+    a.href = withQuery(`/api/videos/${video.id}/behaviors.csv`, { form, individual });
     a.setAttribute("download", ""); // the server names the file
   }
 }
@@ -269,29 +222,21 @@ $("scrubber").addEventListener("input", (e) => seek(Number(e.target.value)));
 $("mode-paint").addEventListener("click", () => setEraseMode(false));
 $("mode-erase").addEventListener("click", () => setEraseMode(true));
 $("confirm-all").addEventListener("click", () => confirmPredictions(true));
-$("save-button").addEventListener("click", () => save());
+$("save-button").addEventListener("click", () => session.save());
 $("pred-import").addEventListener("click", () => importPredictions());
 $("io-individual").addEventListener("change", updateExportLinks);
-$("conflict-reload").addEventListener("click", () => video && loadVideo(video.id, { discard: true }));
 $("zoom-in").addEventListener("click", () => lanes.zoom(2));
 $("zoom-out").addEventListener("click", () => lanes.zoom(0.5));
-window.addEventListener("beforeunload", (e) => {
-  if (isDirty()) e.preventDefault();
-});
 
 function onKey(e) {
   const key = e.key.toLowerCase();
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl && key === "s") {
     e.preventDefault();
-    save();
+    session.save();
     return;
   }
-  const inField = e.target.matches("input:not([type=range]), select, textarea");
-  if (inField) {
-    if (e.key === "Escape" || e.key === "Enter") e.target.blur();
-    return;
-  }
+  if (keyForField(e)) return;
   if (ctrl && (key === "z" || key === "y")) {
     e.preventDefault();
     const state = key === "y" || e.shiftKey ? history.redo() : history.undo();

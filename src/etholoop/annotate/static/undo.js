@@ -22,6 +22,12 @@ export class History {
     this.index = this.states.length - 1;
   }
 
+  /** Put `state` in place of the current one without adding a step, e.g. when a
+   * save gave new instances their ids: undo then never brings back the id-less copy. */
+  replaceCurrent(state) {
+    this.states[this.index] = clone(state);
+  }
+
   undo() {
     if (this.index === 0) return null;
     this.index -= 1;
