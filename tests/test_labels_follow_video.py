@@ -32,6 +32,7 @@ from etholoop.store import (
     load_frame_instances,
     replace_split_members,
 )
+from etholoop.store.splits import Membership
 from etholoop.synth import make_arena, write_arena
 from etholoop.types import FrameLabels, Instance, LabelSet, VideoRef
 from etholoop.video import PreprocessParams, open_video
@@ -64,7 +65,7 @@ def _random_labels(video: Path, rng: np.random.Generator) -> tuple[LabelSet, Tru
     return LabelSet(skeleton, [VideoRef(str(video))], frames, ("m1", "m2")), truth
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def config(request: pytest.FixtureRequest) -> ProjectConfig:
     """The project's config, its store in SQLite or in PostgreSQL."""
     if request.param == "sqlite":
@@ -214,7 +215,7 @@ def test_a_labeled_copy_frame_keeps_its_labels_and_an_empty_one_takes_them(
             )
             cycle = get_or_add_cycle(session)
             replace_split_members(
-                session, cycle.id, [SplitMember(frame_id=labeled_raw.id, split="test")]
+                session, cycle.id, [Membership(labeled_raw.id, "test")]
             )
             empty_id, raw_14 = empty.id, labeled_raw.id
         # The file labels raw frames 12 (shown at the labeled copy frame 0) and
@@ -264,9 +265,7 @@ def test_a_moved_frame_keeps_its_split_and_loses_its_raw_image(
             row.stratum = f"video={raw.id}|time=1"
             add_frame_instances(session, frame_id=row.id, instances=[_instance(9, 9)])
             cycle = get_or_add_cycle(session)
-            replace_split_members(
-                session, cycle.id, [SplitMember(frame_id=row.id, split="trainval")]
-            )
+            replace_split_members(session, cycle.id, [Membership(row.id, "trainval")])
             frame_id = row.id
         report = preprocess_videos(project, PARAMS)
         (move,) = report.moves

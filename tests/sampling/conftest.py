@@ -4,6 +4,7 @@
 registered with conditions "saline" and "drug". `static_video`: 120 frames of a
 flat gray picture, then 120 frames of a square moving 1 px per frame.
 `still_video`: 48 frames of one flat gray picture (a single distinct frame).
+`decoded_frames`: records every frame the PyAV decoder decodes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.ingest import add_videos
 from etholoop.project import Project
 from etholoop.synth import make_arena, write_arena
+from etholoop.video.decoder import FrameDecoder
 
 MakeProject = Callable[..., Project]
 
@@ -86,3 +88,24 @@ def make_project(tmp_path: Path) -> Iterator[MakeProject]:
     yield make
     for project in opened:
         project.close()
+
+
+@pytest.fixture
+def decoded_frames(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, int]]:
+    """(video file, frame index) of every frame decoded from now on, in order.
+
+    Recorded where `FrameDecoder` numbers what FFmpeg hands out, which every
+    decode passes through: seeks, forward reads and `iter_frames` alike.
+    """
+    decoded: list[tuple[Path, int]] = []
+    real_indexed = FrameDecoder._indexed
+
+    def recording_indexed(
+        self: FrameDecoder, frames: Iterator[av.VideoFrame]
+    ) -> Iterator[tuple[int, av.VideoFrame]]:
+        for frame_idx, frame in real_indexed(self, frames):
+            decoded.append((self.path, frame_idx))
+            yield frame_idx, frame
+
+    monkeypatch.setattr(FrameDecoder, "_indexed", recording_indexed)
+    return decoded

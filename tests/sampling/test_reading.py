@@ -105,7 +105,9 @@ def test_every_frame_asked_for_is_kept_or_lost_and_reading_is_forward(
             assert candidates.frame_inds[mine[-1]] == lengths[video - 1] - 1
 
 
-def test_frames_decoded_on_the_way_are_given_and_none_decoded_twice(still_video):
+def test_frames_decoded_on_the_way_are_given_and_none_decoded_twice(
+    still_video, decoded_frames
+):
     # gop 30: reading 31 after 4 restarts at the seek point 30, 40 goes on from 31
     with open_video(still_video) as reader:
         assert reader.seek_points.tolist() == [0, 30]
@@ -113,6 +115,8 @@ def test_frames_decoded_on_the_way_are_given_and_none_decoded_twice(still_video)
         seen = [[i for i, _ in forward.read_to(frame_idx)] for frame_idx in (4, 31, 40)]
         forward.close()
     assert seen == [[0, 3, 4], [30, 31], [33, 36, 39, 40]]
+    assert {path for path, _ in decoded_frames} == {still_video}
+    assert [i for _, i in decoded_frames] == [*range(5), *range(30, 41)]
 
 
 def test_a_stand_in_is_the_held_frame_farthest_from_the_kept_ones(rng):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -30,17 +31,6 @@ from etholoop.store.models import Frame, InstanceRow
 from etholoop.types import Instance, VideoInfo
 
 INFO = VideoInfo("v.mp4", "ab" * 32, 30.0, 100, 64, 48, "h264", "yuv420p", 100 / 30)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path / "labels.db")
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Store(url)
-    request.addfinalizer(store.close)
-    return store
 
 
 def _frame(store: Store) -> int:
@@ -174,55 +164,94 @@ def test_unreachable_database_is_a_store_error(tmp_path: Path) -> None:
 _WRITER = textwrap.dedent(
     """
     import sys
+    import time
     import numpy as np
-    from etholoop.store import Store, frame_versions, save_frame_instances
+    from etholoop.store import (
+        Store, frame_versions, load_frame_instances, save_frame_instances
+    )
     from etholoop.types import Instance
 
     store = Store(sys.argv[1])
     frame_id = int(sys.argv[2])
-    generation = 0
-    while True:
-        generation += 1
+    for generation in (1, 2):
         with store.session() as session:
-            base = frame_versions(session, frame_id)
             batch = [
                 Instance(keypoints=np.full((3, 2), float(generation)),
                          author=f"gen{generation}")
                 for _ in range(40)
             ]
             save_frame_instances(
-                session, frame_id=frame_id, instances=batch, base_versions=base
+                session,
+                frame_id=frame_id,
+                instances=batch,
+                base_versions=frame_versions(session, frame_id),
             )
-        print(generation, flush=True)
+            if generation == 2:  # written, not committed: wait to be killed
+                mine = load_frame_instances(session, frame_id)
+                print("open", *sorted({i.author for i in mine}), len(mine), flush=True)
+                time.sleep(600)
+        print("committed", generation, flush=True)
     """
 )
 
 
-@pytest.mark.slow
-def test_killed_writer_leaves_no_half_saved_frame(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "labels.db")
+def _authors(db: Path, frame_id: int) -> dict[str, int]:
+    """Instances per author of a frame, as another connection sees them."""
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute(
+            "SELECT author, count(*) FROM instances WHERE frame_id = ? GROUP BY author",
+            (frame_id,),
+        )
+        return dict(rows.fetchall())
+
+
+def _write_locked(db: Path) -> bool:
+    """Whether another connection holds the database's write lock."""
+    with closing(sqlite3.connect(db, timeout=0, isolation_level=None)) as conn:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc), exc
+            return True
+        conn.execute("ROLLBACK")
+        return False
+
+
+def test_a_writer_killed_inside_its_transaction_leaves_the_last_save(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "labels.db"
+    url = sqlite_url(db)
     store = Store(url)
     frame_id = _frame(store)
     store.close()
-    for delay in (0.0, 0.013, 0.031):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, url, str(frame_id)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, url, str(frame_id)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
         assert proc.stdout is not None
-        for _ in range(3):  # wait until it is in its save loop
-            assert proc.stdout.readline(), "writer died before saving"
-        time.sleep(delay)
+        assert proc.stdout.readline() == "committed 1\n"
+        # The writer has written its second save and not committed it: it holds
+        # the write lock, and its rows are visible to it alone.
+        assert proc.stdout.readline() == "open gen2 40\n"
+        assert _write_locked(db)
+        assert _authors(db, frame_id) == {"gen1": 40}
+    finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        store = Store(url)
-        with store.session() as session:
-            instances = load_frame_instances(session, frame_id)
-        store.close()
-        authors = {inst.author for inst in instances}
-        assert len(instances) == 40, f"half-saved frame: {len(instances)} instances"
-        assert len(authors) == 1, f"frame mixes saves: {sorted(authors)}"
+    assert proc.returncode == -signal.SIGKILL
+    assert not _write_locked(db)
+    store = Store(url)
+    with store.session() as session:
+        instances = load_frame_instances(session, frame_id)
+        frame = session.get(Frame, frame_id)
+        assert frame is not None and frame.n_instances == 40
+    store.close()
+    assert {inst.author for inst in instances} == {"gen1"}
+    assert len(instances) == 40
+    assert _authors(db, frame_id) == {"gen1": 40}
 
 
 def test_frames_count_their_instances_on_every_save(store: Store) -> None:

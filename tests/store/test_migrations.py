@@ -16,7 +16,7 @@ from etholoop.store.engine import _alembic_config
 from etholoop.store.models import Base, Frame, InstanceRow
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return sqlite_url(tmp_path / "old.db")
