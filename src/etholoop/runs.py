@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from etholoop.store.runs import (
     add_model_run,
     end_model_run,
-    get_model_run,
     list_running_runs,
+    update_model_run,
 )
 
 if TYPE_CHECKING:
@@ -44,11 +44,8 @@ def finish_run(
     config: dict[str, Any] | None = None,
 ) -> None:
     """Record how a run ended, its metrics and config additions."""
-    run = end_model_run(session, run_id, status=status)
-    if metrics is not None:
-        record_metrics(session, run_id, metrics)
-    if config is not None:
-        run.config = {**run.config, **config}
+    end_model_run(session, run_id, status=status)
+    update_model_run(session, run_id, config=config, metrics=metrics)
 
 
 def _process_exists(pid: int) -> bool:
@@ -89,6 +86,4 @@ def interrupt_ended_runs(session: Session) -> list[int]:
 
 def record_metrics(session: Session, run_id: int, metrics: dict[str, Any]) -> None:
     """Add metrics to a run's record (later keys replace earlier ones)."""
-    run = get_model_run(session, run_id)
-    assert run is not None
-    run.metrics = {**(run.metrics or {}), **metrics}
+    update_model_run(session, run_id, metrics=metrics)

@@ -23,6 +23,7 @@ from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
 from etholoop.store import latest_cycle
+from etholoop.store.runs import set_run_dir
 from etholoop.system import system_info
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def train_pose(
             )
             run_id = run.id
             run_dir = project.runs_dir / "pose" / f"{run_id:04d}"
-            run.run_dir = project.relative(run_dir)
+            set_run_dir(session, run_id, project.relative(run_dir))
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             _write_yaml(

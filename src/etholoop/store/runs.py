@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from etholoop.errors import StoreError
 from etholoop.store.models import ModelRun, utcnow
 
 
@@ -27,13 +28,39 @@ def get_model_run(session: Session, run_id: int) -> ModelRun | None:
     return session.get(ModelRun, run_id)
 
 
+def _existing_run(session: Session, run_id: int) -> ModelRun:
+    run = get_model_run(session, run_id)
+    if run is None:
+        raise StoreError(f"no model run {run_id} in the store")
+    return run
+
+
 def end_model_run(session: Session, run_id: int, *, status: str) -> ModelRun:
     """Give a run its final status, finished now, and return it."""
-    run = get_model_run(session, run_id)
-    assert run is not None, f"no model run {run_id}"
+    run = _existing_run(session, run_id)
     run.status = status
     run.finished_at = utcnow()
     return run
+
+
+def set_run_dir(session: Session, run_id: int, run_dir: str) -> None:
+    """Record the folder of a run's files (relative to the project inside it)."""
+    _existing_run(session, run_id).run_dir = run_dir
+
+
+def update_model_run(
+    session: Session,
+    run_id: int,
+    *,
+    config: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> None:
+    """Add entries to a run's config and metrics; later keys replace earlier ones."""
+    run = _existing_run(session, run_id)
+    if config is not None:
+        run.config = {**run.config, **config}
+    if metrics is not None:
+        run.metrics = {**(run.metrics or {}), **metrics}
 
 
 def list_running_runs(session: Session) -> list[ModelRun]:
