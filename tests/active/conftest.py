@@ -1,7 +1,7 @@
 """Projects for the active-learning tests.
 
-`looped`-style tests reuse the sampling fixtures: `arena_videos` (two synthetic
-2-mouse arenas, 160x120, 240 and 360 frames) and `make_project`. `arena_labels`:
+The shared `arena_videos` and `make_project` (`tests.fixtures.projects`) serve
+the cycle tests. `arena_labels`:
 a one-mouse synthetic arena (96x72, 48 frames, keypoints nose/earL/earR/tailB)
 with its ground truth as `arena.slp`; `labeled_project` is a fresh project that
 imported it, so every frame holds one complete manual instance.
@@ -18,7 +18,6 @@ from etholoop.config import ProjectConfig, SkeletonConfig
 from etholoop.label_files import import_labels
 from etholoop.project import Project
 from etholoop.synth import make_arena, write_arena
-from tests.sampling.conftest import arena_videos, make_project  # noqa: F401
 
 N_ARENA_FRAMES = 48
 

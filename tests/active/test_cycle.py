@@ -114,11 +114,6 @@ def test_bad_requests_change_nothing(looped, kwargs, error, message):
     assert _splits(looped) == before
 
 
-def test_sampling_refuses_model_based_strategies(looped):
-    with pytest.raises(SamplingError, match="use it with `etholoop cycle`"):
-        sample_frames(looped, n=5, strategy="uncertainty")
-
-
 def test_n_zero_only_moves_corrections(looped):
     predict = sorted(f for f, (s, _) in _splits(looped).items() if s == "predict")
     _label(looped, predict[0])

@@ -7,9 +7,9 @@ import pytest
 
 from etholoop.active import Oracle
 from etholoop.errors import ConflictError, ProjectError, SamplingError
-from etholoop.pose.predict import subset_frames
 from etholoop.project import Project
 from etholoop.sampling import split_frames
+from etholoop.sampling.split import subset_frames
 from etholoop.store import load_instances_by_frame
 from etholoop.types import Instance
 

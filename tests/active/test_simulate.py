@@ -15,9 +15,9 @@ from etholoop.active import (
     start_simulation,
 )
 from etholoop.pose.backend import TrainParams
-from etholoop.pose.predict import subset_frames
 from etholoop.pose.train import TrainReport, train_pose
 from etholoop.project import Project
+from etholoop.sampling.split import subset_frames
 from etholoop.store import load_instances_by_frame
 
 N_SEED = 6

@@ -20,7 +20,7 @@ from etholoop.ingest import add_videos
 from etholoop.label_files import import_labels
 from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import EvaluationReport, evaluate_run
-from etholoop.pose.predict import PredictReport, predict_frames, subset_frames
+from etholoop.pose.predict import PredictReport, predict_frames
 from etholoop.pose.train import (
     REQUESTED_CONFIG,
     RESOLVED_CONFIG,
@@ -30,6 +30,7 @@ from etholoop.pose.train import (
 )
 from etholoop.project import Project
 from etholoop.sampling import sample_frames, split_frames
+from etholoop.sampling.split import subset_frames
 from etholoop.store import load_instances_by_frame, load_split_members
 from etholoop.store.models import Frame, ModelRun
 from etholoop.store.runs import get_model_run

@@ -19,14 +19,9 @@ from etholoop.store import (
     save_frame_instances,
 )
 from etholoop.store.models import Cycle
-from etholoop.store.pose import (
-    TrainingFrame,
-    all_frame_ids,
-    frame_sizes,
-    split_frame_ids,
-    training_frames,
-)
+from etholoop.store.pose import TrainingFrame, frame_sizes, training_frames
 from etholoop.store.runs import find_finished_run
+from etholoop.store.splits import all_frame_ids, split_frame_ids
 from etholoop.types import Source, VideoInfo
 from tests.store.conftest import add_test_frame, add_test_video, instance
 

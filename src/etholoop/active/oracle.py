@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from attrs import evolve, frozen
 
 from etholoop.errors import SamplingError
-from etholoop.pose.predict import subset_frames
 from etholoop.project import Project
+from etholoop.sampling.split import subset_frames
 from etholoop.store import (
     frame_versions,
     load_instances_by_frame,

@@ -20,9 +20,9 @@ from attrs import frozen
 
 from etholoop.active.cycle import advance_cycle
 from etholoop.active.oracle import Oracle
-from etholoop.pose.predict import subset_frames
 from etholoop.project import Project
 from etholoop.sampling import split_frames
+from etholoop.sampling.split import subset_frames
 from etholoop.store import latest_cycle
 from etholoop.store.cycles import count_manually_labeled
 

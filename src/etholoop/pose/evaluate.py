@@ -22,11 +22,12 @@ from etholoop.pose.backend import MIN_BOX_SCORE
 from etholoop.pose.dataset import MANUAL
 from etholoop.pose.metrics import PoseMetrics, evaluate_pose
 from etholoop.pose.plots import plot_pose_metrics
-from etholoop.pose.predict import load_predictor, predict_images, subset_frames
+from etholoop.pose.predict import load_predictor, predict_images
 from etholoop.pose.runs import find_pose_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import record_metrics
+from etholoop.sampling.split import subset_frames
 from etholoop.store import load_instances_by_frame
 from etholoop.store.pose import frame_sizes
 from etholoop.types import Instance

@@ -8,20 +8,18 @@ import numpy as np
 from attrs import frozen
 from PIL import Image
 
-from etholoop.errors import ProjectError
 from etholoop.frame_cache import frame_image_paths
 from etholoop.pose.backend import MIN_BOX_SCORE, PosePredictor, get_backend, keep_best
 from etholoop.pose.runs import find_pose_run
 from etholoop.pose.train import run_weights
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
+from etholoop.sampling.split import subset_frames
 from etholoop.store import (
-    latest_cycle,
     load_frame_instances,
     manually_labeled,
     save_frame_instances,
 )
-from etholoop.store.pose import all_frame_ids, split_frame_ids
 from etholoop.types import Instance, Subset
 
 IMAGES_PER_STEP = 32
@@ -60,23 +58,6 @@ def load_predictor(
         weights, imgsz=imgsz, flip_idx=project.skeleton.flip_idx, min_score=min_score
     )
     return found_id, predictor
-
-
-def subset_frames(project: Project, subset: Subset) -> list[int]:
-    """Ids of the frames in a split of the latest cycle, or of every frame, ascending.
-
-    Raises:
-        ProjectError: a split is asked for but there are no splits yet.
-    """
-    with project.store.session() as session:
-        if subset == "all":
-            return all_frame_ids(session)
-        cycle = latest_cycle(session)
-        if cycle is None:
-            raise ProjectError(
-                f"{project.root}: no splits yet; run `etholoop split` first"
-            )
-        return split_frame_ids(session, cycle_id=cycle.id, split=subset)
 
 
 def predict_images(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from attrs import frozen
 
-from etholoop.errors import SamplingError
+from etholoop.errors import ProjectError, SamplingError
 from etholoop.project import Project
 from etholoop.sampling.splits import assign_splits, draw_test
 from etholoop.sampling.strata import (
@@ -31,8 +31,8 @@ from etholoop.store import (
     replace_split_members,
 )
 from etholoop.store.sampling import SplitFrame, list_split_frames
-from etholoop.store.splits import Membership
-from etholoop.types import SPLITS
+from etholoop.store.splits import Membership, all_frame_ids, split_frame_ids
+from etholoop.types import SPLITS, Subset
 
 DEFAULT_TEST_FRACTION = 0.15
 
@@ -186,3 +186,20 @@ def _stratum_names(frames: Sequence[SplitFrame]) -> list[str]:
         DEFAULT_STRATA, video_ids, [f.condition for f in frames], bins
     )
     return [f.stratum or fallback[i] for f, i in zip(frames, ids.tolist(), strict=True)]
+
+
+def subset_frames(project: Project, subset: Subset) -> list[int]:
+    """Ids of the frames in a split of the latest cycle, or of every frame, ascending.
+
+    Raises:
+        ProjectError: a split is asked for but there are no splits yet.
+    """
+    with project.store.session() as session:
+        if subset == "all":
+            return all_frame_ids(session)
+        cycle = latest_cycle(session)
+        if cycle is None:
+            raise ProjectError(
+                f"{project.root}: no splits yet; run `etholoop split` first"
+            )
+        return split_frame_ids(session, cycle_id=cycle.id, split=subset)

@@ -1,4 +1,4 @@
-"""Store queries of the pose stages: training frames, split frames, frame sizes.
+"""Store queries of the pose stages: the frames to train on, frame sizes.
 
 A frame's labeling state comes from the counts kept on its row (`Frame.n_instances`,
 `Frame.n_predicted`; see `store.labels`): it holds manual instances when it has
@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etholoop.store.models import Frame, SplitMember, Video
-from etholoop.types import Split
 
 
 @frozen
@@ -57,21 +56,6 @@ def training_frames(session: Session, *, cycle_id: int) -> list[TrainingFrame]:
         .order_by(Frame.id)
     )
     return [TrainingFrame(*row) for row in session.execute(query).all()]
-
-
-def split_frame_ids(session: Session, *, cycle_id: int, split: Split) -> list[int]:
-    """Ids of the frames in one split of a cycle, ascending."""
-    query = (
-        select(SplitMember.frame_id)
-        .where(SplitMember.cycle_id == cycle_id, SplitMember.split == split)
-        .order_by(SplitMember.frame_id)
-    )
-    return list(session.scalars(query))
-
-
-def all_frame_ids(session: Session) -> list[int]:
-    """Ids of every frame of the project, ascending."""
-    return list(session.scalars(select(Frame.id).order_by(Frame.id)))
 
 
 def frame_sizes(

@@ -76,3 +76,18 @@ def manually_labeled(
     if frame_ids is not None:
         query = query.where(Frame.id.in_(list(frame_ids)))
     return set(session.scalars(query))
+
+
+def split_frame_ids(session: Session, *, cycle_id: int, split: Split) -> list[int]:
+    """Ids of the frames in one split of a cycle, ascending."""
+    query = (
+        select(SplitMember.frame_id)
+        .where(SplitMember.cycle_id == cycle_id, SplitMember.split == split)
+        .order_by(SplitMember.frame_id)
+    )
+    return list(session.scalars(query))
+
+
+def all_frame_ids(session: Session) -> list[int]:
+    """Ids of every frame of the project, ascending."""
+    return list(session.scalars(select(Frame.id).order_by(Frame.id)))
