@@ -292,4 +292,4 @@ def test_status_as_json_and_as_tables(tmp_path: Path) -> None:
     assert code == 0, out
     (row,) = [line for line in out.splitlines() if "done" in line]
     cells = [cell.strip() for cell in row.split("│")[1:-1]]
-    assert cells == ["0", "split", str(run_id), "done", "–", "0.500", "2.000"]
+    assert cells == ["0", "split", str(run_id), "done", "n/a", "0.500", "2.000"]

@@ -109,7 +109,7 @@ class SplitStatus:
 
 
 @frozen
-class TestMetrics:
+class HeldOutMetrics:
     """Headline test-split metrics of an evaluated run; None where undefined.
 
     Attributes:
@@ -141,7 +141,7 @@ class RunStatus:
     id: int
     stage: str
     status: str
-    test: TestMetrics | None
+    test: HeldOutMetrics | None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able values, keyed as `status --json` has them."""
@@ -313,7 +313,7 @@ def _run_status(run: ModelRun) -> RunStatus:
         status=run.status,
         test=None
         if not test
-        else TestMetrics(
+        else HeldOutMetrics(
             oks_map50_95=test.get("oks_map50_95"),
             box_map50=test.get("box_map50"),
             rmse=test.get("rmse"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from etholoop.formatting import UNDEFINED
 from etholoop.pose.metrics import evaluate_pose
 from etholoop.pose.plots import (
-    UNDEFINED,
     plot_pose_metrics,
     plot_training_curves,
     pose_metrics_figure,

@@ -141,8 +141,3 @@ def fail_if(failures: list[Any], what: str) -> None:
     if failures:
         err_console.print(f"{len(failures)} {what} failed; the others were processed.")
         raise typer.Exit(1)
-
-
-def number(value: float | None, spec: str = ".3f") -> str:
-    """`value` formatted by `spec`, or "–" where it is undefined (None)."""
-    return "–" if value is None else format(value, spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -14,9 +14,9 @@ from etholoop.cli._common import (
     choice,
     console,
     err_console,
-    number,
     progress,
 )
+from etholoop.formatting import format_metric
 from etholoop.sampling import STRATEGIES
 from etholoop.types import Subset
 
@@ -30,7 +30,9 @@ else:
 def train(
     ctx: typer.Context,
     project_path: ProjectArg,
-    task: Annotated[str, typer.Option(help="What to train: pose.")] = "pose",
+    task: Annotated[
+        Literal["pose"], typer.Option(help="What to train (pose only, so far).")
+    ] = "pose",
     model: Annotated[
         str, typer.Option(help="Architecture, built from its config (no download).")
     ] = "yolo11n-pose",
@@ -110,8 +112,6 @@ def train(
     from etholoop.pose.train import RunInterrupted, previous_run_weights, train_pose
     from etholoop.project import Project
 
-    if task != "pose":
-        raise ConfigError(f"--task {task}: only 'pose' can be trained so far")
     given = [  # by name: typer ships its own copy of click's ParameterSource
         f"--{name}"
         for name in ("rotate", "scale", "translate")
@@ -211,10 +211,10 @@ def evaluate(
         return
     console.print(f"run {result.run_id} on {metrics['n_frames']} test frame(s):")
     for key in ("box_map50", "box_map50_95", "oks_map50", "oks_map50_95"):
-        console.print(f"  {key:>14}: {number(metrics[key])}")
+        console.print(f"  {key:>14}: {format_metric(metrics[key])}")
     for threshold, value in metrics["pck"].items():
-        console.print(f"  {'PCK@' + threshold:>14}: {number(value)}")
-    console.print(f"  {'RMSE px':>14}: {number(metrics['rmse'], '.1f')}")
+        console.print(f"  {'PCK@' + threshold:>14}: {format_metric(value)}")
+    console.print(f"  {'RMSE px':>14}: {format_metric(metrics['rmse'], '.1f')}")
     console.print(
         f"  {'animals':>14}: {metrics['n_missed']} missed, {metrics['n_extra']} "
         f"extra, {metrics['n_frames_wrong_count']} frame(s) with a wrong count"

@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from etholoop.cli._common import ProjectArg, app, console, number
+from etholoop.cli._common import ProjectArg, app, console
+from etholoop.formatting import format_metric
 
 if TYPE_CHECKING:
     from etholoop.status import CycleStatus, ProjectStatus, SplitStatus
@@ -99,7 +100,7 @@ def _print_cycles(cycles: tuple[CycleStatus, ...]) -> None:
                 chosen,
                 "-" if run is None else str(run.id),
                 "-" if run is None else run.status,
-                *(number(v) for v in cells),
+                *(format_metric(v) for v in cells),
             )
     console.print(table)
 

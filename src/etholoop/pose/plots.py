@@ -14,10 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from etholoop.formatting import UNDEFINED, format_metric
 from etholoop.pose.metrics import PoseMetrics
-
-UNDEFINED = "n/a"
-"""How a metric without a value (None: nothing to measure) is shown."""
 
 
 def plot_training_curves(epochs: Sequence[dict[str, float]], path: Path) -> Path:
@@ -73,9 +71,9 @@ def pose_metrics_figure(metrics: PoseMetrics) -> Figure:
     _bars(rmse_axes, x, [metrics.rmse_per_keypoint[n] for n in names], 0.8, "tab:red")
     rmse_axes.set_ylabel("RMSE (px)")
     rmse_axes.set_title(
-        f"box mAP50 {_shown(metrics.box_map50, '.3f')}  "
-        f"OKS mAP50-95 {_shown(metrics.oks_map50_95, '.3f')}  "
-        f"RMSE {_shown(metrics.rmse, '.2f')} px"
+        f"box mAP50 {format_metric(metrics.box_map50, '.3f')}  "
+        f"OKS mAP50-95 {format_metric(metrics.oks_map50_95, '.3f')}  "
+        f"RMSE {format_metric(metrics.rmse, '.2f')} px"
     )
     width = 0.8 / max(len(metrics.pck_per_keypoint), 1)
     for i, (threshold, per_keypoint) in enumerate(metrics.pck_per_keypoint.items()):
@@ -85,7 +83,7 @@ def pose_metrics_figure(metrics: PoseMetrics) -> Figure:
             [per_keypoint[n] for n in names],
             width,
             None,
-            label=f"PCK@{threshold:g} ({_shown(metrics.pck[threshold], '.3f')})",
+            label=f"PCK@{threshold:g} ({format_metric(metrics.pck[threshold], '.3f')})",
         )
     pck_axes.set_ylabel("PCK")
     pck_axes.set_ylim(0.0, 1.05)
@@ -119,8 +117,3 @@ def _bars(
                 fontsize="small",
                 color="gray",
             )
-
-
-def _shown(value: float | None, spec: str) -> str:
-    """A metric formatted by `spec`, or "n/a" when it is None."""
-    return UNDEFINED if value is None else format(value, spec)
