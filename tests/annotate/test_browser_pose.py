@@ -211,6 +211,10 @@ def test_an_edit_made_while_a_save_is_in_flight_stays_unsaved(
     assert state(page, "instances")[0]["visibility"][0] == 1
     assert state(page, "dirty")
     assert page.text_content("#save-status") == "unsaved changes"
+    page.keyboard.press("Control+z")  # back to what the save sent: nothing unsaved
+    assert not state(page, "dirty")
+    page.keyboard.press("Control+Shift+z")
+    assert state(page, "dirty")
     save_and_wait(page)
     [stored] = get_json(f"{live_server}/api/frames/{fid}")["instances"]
     assert stored["visibility"][0] == 1

@@ -95,12 +95,11 @@ export class EditSession {
     try {
       const answer = await api(this.url(this.key), { method: "PUT", body });
       if (loads !== this.loads) return true;
-      const saved = answer[this.field];
-      this.baseVersions = versionsOf(saved);
+      this.baseVersions = versionsOf(answer[this.field]);
       if (JSON.stringify(this.items()) === sentJson) {
         this.adopt(answer);
         this.savedJson = JSON.stringify(this.items());
-      } else this.savedJson = JSON.stringify(saved); // edited meanwhile: still unsaved
+      } else this.savedJson = sentJson; // edited meanwhile: still unsaved, unless undone to what was sent
       this.onSaved(answer);
       setStatus("saved", "ok");
       return true;
