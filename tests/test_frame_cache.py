@@ -84,3 +84,19 @@ def test_an_image_sequence_keeps_its_names_unless_two_are_alike(
     ]
     cached = project.frame_dir(info.sha256) / "000002.png"
     assert np.asarray(Image.open(cached))[0, 0, 0] == 100
+
+
+def test_cached_video_frames_are_found_without_the_video(
+    tmp_path: Path, synthetic_mp4: Path
+) -> None:
+    video = tmp_path / "copy.mp4"
+    video.write_bytes(synthetic_mp4.read_bytes())
+    config = ProjectConfig(
+        name="p", animals=1, skeleton=SkeletonConfig(keypoints=["a"])
+    )
+    with Project.create(tmp_path / "p", config) as project:
+        add_videos(project, [video])
+        ids = list(_frames(project, {3: None, 40: None}).values())
+        paths = frame_image_paths(project, ids)
+        video.rename(tmp_path / "moved.mp4")  # opening it now would fail
+        assert frame_image_paths(project, ids) == paths

@@ -19,6 +19,7 @@ from etholoop.project import Project
 from etholoop.store.label_files import frames_with_videos
 from etholoop.types import VideoInfo, VideoRef
 from etholoop.video import extract_frames, open_video
+from etholoop.video.frames import frame_png
 
 if TYPE_CHECKING:
     from etholoop.store import Video
@@ -47,16 +48,21 @@ def cache_image_sequence(project: Project, info: VideoInfo, ref: VideoRef) -> li
 def cache_video_frames(
     project: Project, video: Video, frame_inds: list[int], report: Reporter = silent
 ) -> dict[int, Path]:
-    """Extract frames of a video file to the cache in one pass; index -> PNG path."""
+    """Extract frames of a video file to the cache in one pass; index -> PNG path.
+
+    The video is not opened when every frame is cached already.
+    """
+    folder = project.frame_dir(video.sha256)
+    cached = {i: frame_png(folder, i) for i in sorted(set(frame_inds))}
+    if all(path.is_file() for path in cached.values()):
+        return cached
     with (
         open_video(project.resolve(video.path)) as reader,
         report(
             f"Extracting frames of {Path(video.path).name}", len(frame_inds)
         ) as advance,
     ):
-        return extract_frames(
-            reader, frame_inds, project.frame_dir(video.sha256), progress=advance
-        )
+        return extract_frames(reader, frame_inds, folder, progress=advance)
 
 
 def frame_image_paths(

@@ -59,7 +59,7 @@ from etholoop.store.sampling import (
     set_video_conditions,
 )
 from etholoop.video import VideoReader, open_video
-from etholoop.video.frames import write_png
+from etholoop.video.frames import frame_png, write_png
 from etholoop.video.reader import rgb_to_gray
 
 if TYPE_CHECKING:
@@ -315,7 +315,7 @@ def _choose_in_windows(
             out_dir = dirs[video_id]
             out_dir.mkdir(parents=True, exist_ok=True)
             for pos in new:
-                path = out_dir / f"{int(candidates.frame_inds[pos]):06d}.png"
+                path = frame_png(out_dir, int(candidates.frame_inds[pos]))
                 if not path.exists():
                     write_png(frames[pos], path)
             before.extend(new)
@@ -383,7 +383,7 @@ def _extract(
                 [kept_embeddings[kept_video], kept_embedding]
             )
             kept.append(kept_pos)
-            path = dirs[kept_video] / f"{int(candidates.frame_inds[kept_pos]):06d}.png"
+            path = frame_png(dirs[kept_video], int(candidates.frame_inds[kept_pos]))
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_png(kept_rgb, path)
@@ -402,7 +402,7 @@ def _sampled_frames(
         SampledFrame(
             video_id=video_id,
             frame_idx=frame_idx,
-            image_path=project.relative(dirs[video_id] / f"{frame_idx:06d}.png"),
+            image_path=project.relative(frame_png(dirs[video_id], frame_idx)),
             stratum=candidates.stratum_names[stratum_id],
         )
         for video_id, frame_idx, stratum_id in zip(

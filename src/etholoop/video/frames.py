@@ -12,6 +12,11 @@ from PIL import Image
 from etholoop.video.reader import Frame, VideoReader
 
 
+def frame_png(out_dir: Path, frame_idx: int) -> Path:
+    """Where frame `frame_idx` of a video is kept as PNG in its folder `out_dir`."""
+    return out_dir / f"{frame_idx:06d}.png"
+
+
 def extract_frames(
     reader: VideoReader,
     frame_inds: Sequence[int],
@@ -43,7 +48,7 @@ def extract_frames(
     for frame_idx in inds[:1] + inds[-1:]:
         reader.check_index(frame_idx)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {i: out_dir / f"{i:06d}.png" for i in inds}
+    paths = {i: frame_png(out_dir, i) for i in inds}
     for frame_idx, path in paths.items():
         if not path.exists():
             write_png(reader.read_frame(frame_idx), path)
