@@ -8,7 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.videos"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.projects",
+    "tests.fixtures.videos",
+]
 
 SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 

@@ -1,15 +1,15 @@
-"""Projects with registered videos for the sampling tests.
+"""Videos for the sampling tests (`arena_videos` and `make_project` are shared:
+`tests.fixtures.projects`).
 
-`arena_project`: two synthetic arenas (160x120, 240 and 360 frames, 2 mice),
-registered with conditions "saline" and "drug". `static_video`: 120 frames of a
-flat gray picture, then 120 frames of a square moving 1 px per frame.
+`static_video`: 120 frames of a flat gray picture, then 120 frames of a square
+moving 1 px per frame.
 `still_video`: 48 frames of one flat gray picture (a single distinct frame).
 `decoded_frames`: records every frame the PyAV decoder decodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,27 +17,7 @@ import av
 import numpy as np
 import pytest
 
-from etholoop.config import ProjectConfig, SkeletonConfig
-from etholoop.ingest import add_videos
-from etholoop.project import Project
-from etholoop.synth import make_arena, write_arena
 from etholoop.video.decoder import FrameDecoder
-
-MakeProject = Callable[..., Project]
-
-
-@pytest.fixture(scope="session")
-def arena_videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Two synthetic arena videos: arena-saline.mp4 (240 frames), arena-drug.mp4."""
-    folder = tmp_path_factory.mktemp("arenas")
-    paths = []
-    for name, n_frames, seed in (("saline", 240, 1), ("drug", 360, 2)):
-        arena = make_arena(
-            n_animals=2, n_frames=n_frames, width=160, height=120, seed=seed
-        )
-        video = write_arena(arena, folder / name)["video"]
-        paths.append(video.rename(folder / f"arena-{name}.mp4"))
-    return paths
 
 
 def _write_gray_video(path: Path, n_frames: int, n_still: int) -> Path:
@@ -68,26 +48,6 @@ def static_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def still_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """48 identical flat frames: one distinct frame in four time bins."""
     return _write_gray_video(tmp_path_factory.mktemp("still") / "still.mp4", 48, 48)
-
-
-@pytest.fixture
-def make_project(tmp_path: Path) -> Iterator[MakeProject]:
-    """`make_project(*videos, name="proj")`: a new project with the videos added."""
-    opened: list[Project] = []
-
-    def make(*videos: Path, name: str = "proj") -> Project:
-        config = ProjectConfig(
-            name=name, animals=2, skeleton=SkeletonConfig(keypoints=["nose", "tail"])
-        )
-        project = Project.create(tmp_path / name, config)
-        opened.append(project)
-        report = add_videos(project, list(videos))
-        assert not report.failed
-        return project
-
-    yield make
-    for project in opened:
-        project.close()
 
 
 @pytest.fixture

@@ -197,3 +197,9 @@ def test_conditions_from_a_csv_file(make_project, arena_videos, tmp_path):
     table.write_text("video,condition\n/x/arena-saline.mp4,ctrl\narena-drug.mp4,cno\n")
     result = sample_frames(project, n=4, strata=["condition"], conditions_csv=table)
     assert result.per_stratum == {"condition=cno": 2, "condition=ctrl": 2}
+
+
+def test_sampling_refuses_model_based_strategies(make_project, arena_videos):
+    project = make_project(*arena_videos)
+    with pytest.raises(SamplingError, match="use it with `etholoop cycle`"):
+        sample_frames(project, n=5, strategy="uncertainty")

@@ -1,10 +1,11 @@
 """NWB files with ndx-pose `PoseEstimation` containers.
 
 Our own writer and reader on pynwb + ndx-pose, not `sleap_io.save_nwb`/`load_nwb`,
-because sleap-io 0.9.5 writes only predicted instances, cannot name an image
-sequence's video (it takes `Path(list)`), indexes its timestamp array by frame
-number (failing on sparse labels), multiplies frame numbers by the sample rate
-instead of dividing, and reads coordinates back as float32.
+because sleap-io 0.9.5 writes only predicted instances into `PoseEstimation`
+(manual ones go to a `PoseTraining` layout that needs an open video), cannot name
+an image sequence's video (it hashes the list of files), indexes its timestamp
+array by frame number (failing on sparse labels), multiplies frame numbers by the
+sample rate instead of dividing, and reads coordinates back as float32.
 
 Layout: processing module `behavior` holds a `Skeletons` container and one
 `PoseEstimation` per (video, animal), named by the track (`video<i>_` prefixed
