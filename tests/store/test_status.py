@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from etholoop.runs import start_run
@@ -22,13 +21,10 @@ from etholoop.store.status import (
     list_cycles,
     list_runs,
 )
-from etholoop.types import Instance, Source, VideoInfo
+from etholoop.types import Source, VideoInfo
+from tests.store.conftest import instance
 
 INFO = VideoInfo("v.mp4", "cd" * 32, 30.0, 100, 64, 48, "h264", "yuv420p", 100 / 30)
-
-
-def _instance(source: Source) -> Instance:
-    return Instance(keypoints=np.array([[1.0, 2.0], [3.0, 4.0]]), source=source)
 
 
 # frame index: (sampled stratum, sources of its instances)
@@ -54,7 +50,7 @@ def cycles(store: Store) -> tuple[int, int]:
             frame = get_or_add_frame(session, video_id=video.id, frame_idx=idx)
             frame.stratum = stratum
             add_frame_instances(
-                session, frame_id=frame.id, instances=map(_instance, sources)
+                session, frame_id=frame.id, instances=map(instance, sources)
             )
             ids[idx] = frame.id
         first, second = Cycle(index=0), Cycle(index=1)
@@ -112,7 +108,7 @@ def test_confirming_predictions_moves_them_to_manual(
         save_frame_instances(
             session,
             frame_id=frame.id,
-            instances=[_instance("manual")],
+            instances=[instance("manual")],
             base_versions=frame_versions(session, frame.id),
         )
     unassigned = {c for c in _counts(store, None) if c.stratum is None}
