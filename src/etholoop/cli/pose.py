@@ -17,13 +17,19 @@ from etholoop.cli._common import (
     progress,
 )
 from etholoop.formatting import format_metric
+from etholoop.pose.backend import backend_names
 from etholoop.sampling import STRATEGIES
 from etholoop.types import Subset
 
 if TYPE_CHECKING:
     CycleStrategy = str
+    PoseBackendName = str
 else:
     CycleStrategy = choice(STRATEGIES)
+    PoseBackendName = choice(backend_names())
+
+YOLO_ONLY = ("model", "imgsz", "rotate", "scale", "translate")
+"""`train` options the heatmap backend sizes and augments by itself."""
 
 
 @app.command()
@@ -33,6 +39,15 @@ def train(
     task: Annotated[
         Literal["pose"], typer.Option(help="What to train (pose only, so far).")
     ] = "pose",
+    backend: Annotated[
+        PoseBackendName,
+        typer.Option(
+            help="yolo: one network finds boxes and keypoints (Ultralytics). "
+            "heatmap: a centroid detector, then keypoints on a crop around each "
+            "animal, sized from the labels and rotated freely in training "
+            "(--model, --imgsz, --rotate, --scale, --translate are yolo's)."
+        ),
+    ] = "yolo",
     model: Annotated[
         str, typer.Option(help="Architecture, built from its config (no download).")
     ] = "yolo11n-pose",
@@ -114,12 +129,19 @@ def train(
 
     given = [  # by name: typer ships its own copy of click's ParameterSource
         f"--{name}"
-        for name in ("rotate", "scale", "translate")
+        for name in YOLO_ONLY
         if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
     ]
-    if not augment and given:
+    if backend == "heatmap" and given:
         raise ConfigError(
-            f"--no-augment turns every augmentation off; drop {', '.join(given)}"
+            f"{', '.join(given)}: options of the yolo backend; the heatmap backend "
+            "sizes its crops from the labels and rotates and zooms them itself"
+        )
+    augmentations = [g for g in given if g[2:] in ("rotate", "scale", "translate")]
+    if not augment and augmentations:
+        raise ConfigError(
+            "--no-augment turns every augmentation off; drop "
+            + ", ".join(augmentations)
         )
     if weights is not None and from_run is not None:
         raise ConfigError("--weights and --from-run both given: choose one")
@@ -146,7 +168,7 @@ def train(
                 translate=translate,
                 augment=augment,
             )
-            result = train_pose(project, params, report=report)
+            result = train_pose(project, params, backend=backend, report=report)
     except RunInterrupted as stopped:
         err_console.print(
             f"{stopped}; marked interrupted in the store", highlight=False

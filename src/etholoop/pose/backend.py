@@ -1,11 +1,13 @@
 """What a pose backend provides: training on a dataset, and a predictor from weights.
 
-Ultralytics YOLO-pose (`pose.yolo`) is the first backend; others (e.g. sleap-nn)
+Two are built in: Ultralytics YOLO-pose (`pose.yolo`, "yolo") and the top-down
+heatmap backend (`pose.heatmap.backend`, "heatmap"); others (e.g. sleap-nn)
 plug in by registering a `PoseBackend` under a name.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -160,6 +162,18 @@ class PoseBackend(Protocol):
 
 
 BACKENDS: dict[str, Callable[[], PoseBackend]] = {}
+"""Registered backends by name; a module registers its own when imported."""
+BUILTIN_BACKENDS = {
+    "heatmap": "etholoop.pose.heatmap.backend",
+    "yolo": "etholoop.pose.yolo",
+}
+"""The built-in backends and the module that registers each, imported on first use
+(so listing the names, as `--help` does, imports neither torch nor Ultralytics)."""
+
+
+def backend_names() -> list[str]:
+    """The names of every backend, built-in or registered, sorted."""
+    return sorted({*BUILTIN_BACKENDS, *BACKENDS})
 
 
 def get_backend(name: str) -> PoseBackend:
@@ -168,10 +182,10 @@ def get_backend(name: str) -> PoseBackend:
     Raises:
         ConfigError: no backend has that name.
     """
-    import etholoop.pose.yolo  # noqa: F401  (registers the built-in backend)
-
+    if name not in BACKENDS and name in BUILTIN_BACKENDS:
+        importlib.import_module(BUILTIN_BACKENDS[name])
     if name not in BACKENDS:
         raise ConfigError(
-            f"unknown pose backend {name!r}; choose from {sorted(BACKENDS)}"
+            f"unknown pose backend {name!r}; choose from {backend_names()}"
         )
     return BACKENDS[name]()

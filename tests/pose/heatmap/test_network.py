@@ -1,0 +1,150 @@
+"""The heatmap network and its training on real rendered frames (etholoop.synth).
+
+A generated arena of two drawn mice (96 x 96 px) gives frames with exact
+keypoints; a tiny network (32 px crops, width 8) trains on them for a few
+epochs in a couple of seconds on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from etholoop.pose.heatmap.network import HeatmapNet, count_parameters, run_model
+from etholoop.pose.heatmap.samples import Augmentation
+from etholoop.pose.heatmap.train import (
+    HeatmapSettings,
+    LabeledFrame,
+    Optimization,
+    batches,
+    fit_models,
+    weighted_mse,
+)
+from etholoop.synth import make_arena
+
+TINY = HeatmapSettings(
+    out_size=32,
+    sigma=1.5,
+    width=8,
+    centroid_size=32,
+    centroid_width=4,
+    repeats=2,
+    min_samples=32,
+    optimization=Optimization(lr=3e-3),
+)
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny networks on one thread: on a shared 2-core machine two threads of
+    such small operations spend most of their time waiting for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def arena_frames() -> list[LabeledFrame]:
+    arena = make_arena(n_animals=2, n_frames=24, width=96, height=96, seed=3)
+    xy = arena.tracks.xy.astype(np.float64)
+    return [
+        LabeledFrame(
+            image=np.ascontiguousarray(image),
+            keypoints=xy[t],
+            labeled=arena.visibility[t] > 0,
+        )
+        for t, image in enumerate(arena.frames())
+    ]
+
+
+def test_the_network_gives_heatmaps_at_stride_2() -> None:
+    net = HeatmapNet(4)
+    out = net(torch.rand(2, 3, 64, 48))
+    assert out.shape == (2, 4, 32, 24)
+    assert 0.8e6 < count_parameters(net) < 1.2e6  # "about 1M parameters"
+
+
+def test_run_model_reads_uint8_images_in_batches() -> None:
+    net = HeatmapNet(1, width=4)
+    images = np.zeros((35, 32, 32, 3), dtype=np.uint8)  # more than one batch
+    assert run_model(net, images, CPU).shape == (35, 1, 16, 16)
+
+
+def test_a_zero_weight_channel_adds_nothing_to_the_loss() -> None:
+    # an unlabeled keypoint (weight 0) must not train as background
+    target = torch.zeros(1, 2, 4, 4)
+    weights = torch.tensor([[1.0, 0.0]])
+    prediction = torch.zeros(1, 2, 4, 4)
+    other = prediction.clone()
+    other[0, 1] = 5.0  # anything at all in the unlabeled channel
+    assert weighted_mse(other, target, weights) == weighted_mse(
+        prediction, target, weights
+    )
+    other[0, 0] = 1.0
+    assert weighted_mse(other, target, weights) == pytest.approx(1.0)
+
+
+def test_batches_stack_samples_and_drop_a_last_single_one() -> None:
+    sample = (np.zeros((3, 8, 8), np.float32), np.zeros((2, 4, 4), np.float32))
+    samples = [(*sample, np.ones(2, np.float32))] * 5
+    sizes = [len(b[0]) for b in batches(samples, 2)]
+    assert sizes == [2, 2]  # BatchNorm cannot train on the fifth alone
+    assert [len(b[0]) for b in batches(samples[:3], 2)] == [2]
+    assert [b[1].shape for b in batches(samples, 5)] == [(5, 2, 4, 4)]
+
+
+def test_a_tiny_training_on_rendered_frames_lowers_its_loss(arena_frames) -> None:
+    torch.manual_seed(0)
+    records: list[dict[str, float]] = []
+    fitted = fit_models(
+        arena_frames[:20],
+        arena_frames[20:],
+        [0, 2, 1, 3],
+        keypoint_model=HeatmapNet(4, width=TINY.width),
+        centroid_model=HeatmapNet(1, width=TINY.centroid_width),
+        crop_size=48.0,
+        settings=TINY,
+        augmentation=Augmentation(),
+        epochs=6,
+        batch=8,
+        patience=100,
+        device=CPU,
+        seed=0,
+        on_epoch=records.append,
+    )
+    assert fitted.epochs == records and len(records) == 6
+    losses = [r["train/keypoint_loss"] for r in records]
+    centroid = [r["train/centroid_loss"] for r in records]
+    assert losses[-1] < 0.75 * losses[0] and centroid[-1] < centroid[0]
+    assert all(math.isfinite(r["val/rmse_px"]) for r in records)
+    best = min(records, key=lambda r: r["val/rmse_px"])
+    assert fitted.best_epoch == best["epoch"]
+    assert set(fitted.keypoint_state) == set(HeatmapNet(4, width=8).state_dict())
+
+
+def test_patience_stops_training_after_epochs_without_a_better_one(
+    arena_frames,
+) -> None:
+    fitted = fit_models(
+        arena_frames[:4],
+        arena_frames[20:],
+        [0, 2, 1, 3],
+        keypoint_model=HeatmapNet(4, width=TINY.width),
+        centroid_model=HeatmapNet(1, width=TINY.centroid_width),
+        crop_size=48.0,
+        settings=TINY,
+        augmentation=Augmentation(),
+        epochs=50,
+        batch=8,
+        patience=1,
+        device=CPU,
+        seed=0,
+        on_epoch=lambda record: None,
+    )
+    assert len(fitted.epochs) == fitted.best_epoch + 1 < 50
