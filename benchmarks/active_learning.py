@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 from attrs import asdict, evolve, frozen
+from dlc_split import new_project
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -61,8 +62,6 @@ from etholoop.active import (
     run_rounds,
     start_simulation,
 )
-from etholoop.config import ProjectConfig, SkeletonConfig
-from etholoop.label_files import import_labels
 from etholoop.pose.backend import TrainParams
 from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.train import train_pose
@@ -74,16 +73,6 @@ OUTPUT = Path(__file__).parent / "output" / "active-learning"
 # Ultralytics is imported only when a model is trained, so this still applies.
 os.environ.setdefault("ETHOLOOP_CACHE", str(OUTPUT / "cache"))
 
-DLC_LABELS = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/dlc_openfield_mouse/labeled-data/m4s1/CollectedData_Pranav.csv"
-)
-DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
-MOUSE = SkeletonConfig(
-    keypoints=["nose", "earL", "earR", "tailB"],
-    edges=[("nose", "earL"), ("nose", "earR"), ("nose", "tailB")],
-    symmetry=[("earL", "earR")],
-)
 STRATEGIES = ("random", "uncertainty", "hybrid")
 TEST_FRACTION = 0.2
 TARGET_SHARE = 0.9
@@ -133,16 +122,6 @@ class Trial:
     seed: int
     rounds: list[Point]
     one_epoch: Point
-
-
-def new_project(root: Path) -> Project:
-    """A fresh project in `root` holding every labeled DLC frame."""
-    shutil.rmtree(root, ignore_errors=True)
-    project = Project.create(
-        root, ProjectConfig(name=root.name, animals=1, skeleton=MOUSE)
-    )
-    import_labels(project, DLC_LABELS, keypoint_map=DLC_MAP)
-    return project
 
 
 @frozen
