@@ -158,7 +158,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="heatmap,yolo")
     parser.add_argument("--sizes", default="83,40,20", help="train-fit frames")
-    parser.add_argument("--heatmap-epochs", type=int, default=60)
+    parser.add_argument("--heatmap-epochs", type=int, default=35)
     parser.add_argument("--heatmap-imgsz", type=int, default=160)
     parser.add_argument("--yolo-epochs", type=int, default=70)
     parser.add_argument("--yolo-imgsz", type=int, default=320)
