@@ -62,10 +62,9 @@ from etholoop.active import (
     run_rounds,
     start_simulation,
 )
-from etholoop.pose.backend import TrainParams
+from etholoop.pose.backend import TrainParams, training_device
 from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.train import train_pose
-from etholoop.pose.yolo import training_device
 from etholoop.pose.yolo_env import cpu_threads, load_ultralytics
 from etholoop.project import Project
 

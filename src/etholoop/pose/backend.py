@@ -17,7 +17,7 @@ from attrs import frozen
 from numpy.typing import NDArray
 
 from etholoop.errors import ConfigError
-from etholoop.types import Instance
+from etholoop.types import VISIBLE, Instance
 
 
 @frozen
@@ -98,6 +98,22 @@ class TrainResult:
 
 MIN_BOX_SCORE = 0.25
 """Box confidence below which a predicted animal is dropped."""
+CONFIDENT_KEYPOINT = 0.5
+"""Keypoint score from which a predicted keypoint is marked visible (2), else 1."""
+
+
+def predicted_visibility(scores: NDArray[np.floating]) -> NDArray[np.uint8]:
+    """Visibility of predicted keypoints from their scores: 2 if confident, else 1."""
+    return np.where(scores >= CONFIDENT_KEYPOINT, VISIBLE, 1).astype(np.uint8)
+
+
+def training_device(requested: str | None) -> str:
+    """The device asked for, else the first GPU ("0") when present, else "cpu"."""
+    import torch
+
+    if requested is not None:
+        return requested
+    return "0" if torch.cuda.is_available() else "cpu"
 
 
 def keep_best(instances: Sequence[Instance], n: int) -> list[Instance]:

@@ -21,13 +21,13 @@ from etholoop.pose.backend import (
     PosePredictor,
     TrainParams,
     TrainResult,
+    predicted_visibility,
+    training_device,
 )
 from etholoop.pose.flip import flip_instances
 from etholoop.pose.yolo_env import load_ultralytics
-from etholoop.types import VISIBLE, Instance
+from etholoop.types import Instance
 
-CONFIDENT_KEYPOINT = 0.5
-"""Keypoint confidence from which a predicted keypoint is marked visible (2), else 1."""
 PREDICT_BATCH = 8
 FLIP_PROBABILITY = 0.5
 """Share of training images mirrored when `TrainParams.flip` is on."""
@@ -42,15 +42,6 @@ NO_AUGMENTATION = {
     "hsv_v": 0.0,
 }
 """Ultralytics' augmentations that are on by default (or set by us), all off."""
-
-
-def training_device(requested: str | None) -> str:
-    """The device asked for, else the first GPU when present, else the CPU."""
-    import torch
-
-    if requested is not None:
-        return requested
-    return "0" if torch.cuda.is_available() else "cpu"
 
 
 def _epoch_rows(results_csv: Path) -> list[dict[str, float]]:
@@ -198,7 +189,7 @@ class YoloPredictor:
         found = [
             Instance(
                 keypoints=xy[i],
-                visibility=np.where(kscores[i] >= CONFIDENT_KEYPOINT, VISIBLE, 1),
+                visibility=predicted_visibility(kscores[i]),
                 box=boxes[i],
                 box_score=float(scores[i]),
                 keypoint_scores=kscores[i],

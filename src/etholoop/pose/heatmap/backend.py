@@ -40,6 +40,7 @@ from etholoop.pose.backend import (
     PosePredictor,
     TrainParams,
     TrainResult,
+    predicted_visibility,
 )
 from etholoop.pose.flip import flip_instances
 from etholoop.pose.heatmap.detect import detect_centers
@@ -59,12 +60,10 @@ from etholoop.pose.heatmap.train import (
 )
 from etholoop.pose.metrics import BOX_PAD_FRACTION, BOX_PAD_MIN_PX
 from etholoop.pose.yolo_env import cpu_threads
-from etholoop.types import VISIBLE, Instance, LabelSet
+from etholoop.types import Instance, LabelSet
 
 WEIGHTS_FORMAT = "etholoop-heatmap-1"
 """The `format` entry of a heatmap weights file."""
-CONFIDENT_KEYPOINT = 0.5
-"""Keypoint score from which a predicted keypoint is marked visible (2), else 1."""
 MIN_MAX_PEAKS = 4
 """Least number of centres looked for per frame (twice the most animals seen)."""
 RECENTER_PASSES = 1
@@ -399,7 +398,7 @@ class HeatmapPredictor:
         return [
             Instance(
                 keypoints=xy,
-                visibility=np.where(score >= CONFIDENT_KEYPOINT, VISIBLE, 1),
+                visibility=predicted_visibility(score),
                 box=keypoints_box(
                     xy,
                     BOX_PAD_MIN_PX,

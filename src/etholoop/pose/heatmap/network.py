@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 from torch.nn import functional
 
+from etholoop.pose.backend import training_device
+
 INFERENCE_BATCH = 32
 """Images per forward pass at prediction time."""
 STRIDE = 2
@@ -105,12 +107,9 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def pick_device(requested: str | None) -> torch.device:
-    """The device asked for ("cpu" or a GPU index), else the GPU when present."""
-    if requested is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested.isdigit():
-        return torch.device(f"cuda:{requested}")
-    return torch.device(requested)
+    """The torch device of `training_device`: a GPU index becomes "cuda:<index>"."""
+    name = training_device(requested)
+    return torch.device(f"cuda:{name}" if name.isdigit() else name)
 
 
 def run_model(
