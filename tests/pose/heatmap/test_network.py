@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -99,23 +100,36 @@ def test_batches_stack_samples_and_drop_a_last_single_one() -> None:
     assert [b[1].shape for b in batches(samples, 5)] == [(5, 2, 4, 4)]
 
 
-def test_a_tiny_training_on_rendered_frames_lowers_its_loss(arena_frames) -> None:
-    torch.manual_seed(0)
-    records: list[dict[str, float]] = []
-    fitted = fit_models(
-        arena_frames[:20],
-        arena_frames[20:],
+def _fit_tiny(
+    train: Any, val: Any, *, epochs: int, patience: int, on_epoch: Any
+) -> Any:
+    """`fit_models` of tiny fresh networks on arena frames (crop 48 px, CPU)."""
+    return fit_models(
+        train,
+        val,
         [0, 2, 1, 3],
         keypoint_model=HeatmapNet(4, width=TINY.width),
         centroid_model=HeatmapNet(1, width=TINY.centroid_width),
         crop_size=48.0,
         settings=TINY,
         augmentation=Augmentation(),
-        epochs=6,
+        epochs=epochs,
         batch=8,
-        patience=100,
+        patience=patience,
         device=CPU,
         seed=0,
+        on_epoch=on_epoch,
+    )
+
+
+def test_a_tiny_training_on_rendered_frames_lowers_its_loss(arena_frames) -> None:
+    torch.manual_seed(0)
+    records: list[dict[str, float]] = []
+    fitted = _fit_tiny(
+        arena_frames[:20],
+        arena_frames[20:],
+        epochs=6,
+        patience=100,
         on_epoch=records.append,
     )
     assert fitted.epochs == records and len(records) == 6
@@ -131,20 +145,11 @@ def test_a_tiny_training_on_rendered_frames_lowers_its_loss(arena_frames) -> Non
 def test_patience_stops_training_after_epochs_without_a_better_one(
     arena_frames,
 ) -> None:
-    fitted = fit_models(
+    fitted = _fit_tiny(
         arena_frames[:4],
         arena_frames[20:],
-        [0, 2, 1, 3],
-        keypoint_model=HeatmapNet(4, width=TINY.width),
-        centroid_model=HeatmapNet(1, width=TINY.centroid_width),
-        crop_size=48.0,
-        settings=TINY,
-        augmentation=Augmentation(),
         epochs=50,
-        batch=8,
         patience=1,
-        device=CPU,
-        seed=0,
         on_epoch=lambda record: None,
     )
     assert len(fitted.epochs) == fitted.best_epoch + 1 < 50
