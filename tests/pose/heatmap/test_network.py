@@ -23,6 +23,7 @@ from etholoop.pose.heatmap.train import (
     Optimization,
     batches,
     fit_models,
+    predict_keypoints,
     weighted_mse,
 )
 from etholoop.synth import make_arena
@@ -75,6 +76,33 @@ def test_run_model_reads_uint8_images_in_batches() -> None:
     net = HeatmapNet(1, width=4)
     images = np.zeros((35, 32, 32, 3), dtype=np.uint8)  # more than one batch
     assert run_model(net, images, CPU).shape == (35, 1, 16, 16)
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_mirror_averaging_makes_keypoints_follow_a_mirrored_image(
+    arena_frames, mirror
+) -> None:
+    """Averaged with its mirror view, even an untrained network is exactly
+    flip-equivariant: the mirrored image's keypoints are the mirrored keypoints,
+    left and right swapped. Without the average a random network is not."""
+    torch.manual_seed(0)
+    net = HeatmapNet(4, width=8).eval()
+    flip_idx = [0, 2, 1, 3]
+    image = arena_frames[0].image
+    width = image.shape[1]
+    center = (40.3, 51.7)
+    common = {"crop_size": 48.0, "out_size": 32, "stride": 2, "device": CPU}
+    flip = flip_idx if mirror else None
+    points, _ = predict_keypoints(net, image, [center], flip_idx=flip, **common)
+    mirrored, _ = predict_keypoints(
+        net,
+        np.ascontiguousarray(image[:, ::-1]),
+        [(width - center[0], center[1])],
+        flip_idx=flip,
+        **common,
+    )
+    back = mirrored[0][flip_idx] * [-1, 1] + [width, 0]
+    assert np.allclose(back, points[0], atol=1e-4) == mirror
 
 
 def test_a_zero_weight_channel_adds_nothing_to_the_loss() -> None:
