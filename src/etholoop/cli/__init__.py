@@ -2,16 +2,17 @@
 
 One module per command group registers its commands on `app` when imported:
 `project` (init, add-videos, preprocess, info), `labels` (import, export),
-`sampling` (sample, split), `status`, `synth`, `pose` (train, predict, evaluate,
-cycle) and `serve`. Heavy libraries (torch, ultralytics) are imported inside the
-commands that need them so that `etholoop --help` answers at once.
+`sampling` (sample, split), `status`, `synth`, `pretrain`, `pose` (train,
+predict, evaluate, cycle) and `serve`. Heavy libraries (torch, ultralytics)
+are imported inside the commands that need them so that `etholoop --help`
+answers at once.
 """
 
 from etholoop.cli._common import app
 
 # Imported in the order `etholoop --help` lists their commands.
 # isort: off
-from etholoop.cli import project, labels, sampling, status, synth, pose, serve  # noqa: F401
+from etholoop.cli import project, labels, sampling, status, synth, pretrain, pose, serve  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

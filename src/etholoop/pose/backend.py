@@ -42,6 +42,9 @@ class TrainParams:
             their size.
         augment: False trains on the images as they are: no flip, rotation,
             zoom, shift, mosaic or color change, whatever the fields above say.
+        encoder: Start from this self-supervised pretrained network
+            (`etholoop pretrain`) instead of from scratch; backends that
+            declare `pretrainable` only, and not together with `weights`.
     """
 
     model: str = "yolo11n-pose"
@@ -58,6 +61,7 @@ class TrainParams:
     scale: float = 0.5
     translate: float = 0.1
     augment: bool = True
+    encoder: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, for the model run's record."""
@@ -76,6 +80,7 @@ class TrainParams:
             "scale": self.scale,
             "translate": self.translate,
             "augment": self.augment,
+            "encoder": None if self.encoder is None else str(self.encoder),
         }
 
     def requested(self) -> dict[str, Any]:
@@ -144,7 +149,14 @@ class PosePredictor(Protocol):
 
 
 class PoseBackend(Protocol):
-    """Trains pose models and loads predictors."""
+    """Trains pose models and loads predictors.
+
+    Attributes:
+        pretrainable: Whether training can start from a pretrained encoder
+            (`TrainParams.encoder`, made by `etholoop pretrain`).
+    """
+
+    pretrainable: bool
 
     def train(
         self,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from etholoop.store import ModelRun
 
 POSE_TRAIN = "pose-train"
+POSE_PRETRAIN = "pose-pretrain"
 
 
 def find_pose_run(session: Session, run_id: int | None, where: str) -> ModelRun:
@@ -32,3 +33,8 @@ def find_pose_run(session: Session, run_id: int | None, where: str) -> ModelRun:
             + "; train one with `etholoop train`"
         )
     return run
+
+
+def find_pretrain_run(session: Session) -> ModelRun | None:
+    """The latest finished self-supervised pretraining run, if there is one."""
+    return find_finished_run(session, stage=POSE_PRETRAIN)

@@ -12,13 +12,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from attrs import frozen
+from attrs import evolve, frozen
 
-from etholoop.errors import ProjectError
+from etholoop.errors import ConfigError, ProjectError
 from etholoop.pose.backend import PoseBackend, TrainParams, get_backend
 from etholoop.pose.dataset import DatasetSnapshot, write_pose_dataset
 from etholoop.pose.plots import plot_training_curves
-from etholoop.pose.runs import POSE_TRAIN, find_pose_run
+from etholoop.pose.runs import POSE_TRAIN, find_pose_run, find_pretrain_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
@@ -103,7 +103,7 @@ replaced Python's own KeyboardInterrupt handler.
 
 
 @contextmanager
-def _stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> Iterator[None]:
     """While the block runs, `STOP_SIGNALS` raise `_Signalled` instead of exiting.
 
     A signal the process ignores stays ignored (`nohup` ignores SIGHUP, a shell
@@ -129,11 +129,34 @@ def _stop_signals_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+@contextmanager
+def failures_recorded(project: Project, run_id: int) -> Iterator[None]:
+    """Finish the run as "interrupted" or "failed" when the block raises.
+
+    A stop (Ctrl+C or a `STOP_SIGNALS` signal under `stop_signals_interrupt`)
+    is raised on as `RunInterrupted`; any other error as it is.
+    """
+    try:
+        yield
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        stopped = RunInterrupted(run_id, signum)
+        with project.store.session() as session:
+            finish_run(
+                session, run_id, status="interrupted", metrics={"error": str(stopped)}
+            )
+        raise stopped from error
+    except BaseException as error:
+        with project.store.session() as session:
+            finish_run(session, run_id, status="failed", metrics={"error": str(error)})
+        raise
+
+
 def train_pose(
     project: Project,
     params: TrainParams,
     *,
-    backend: str = "yolo",
+    backend: str = "heatmap",
     report: Reporter = silent,
 ) -> TrainReport:
     """Train a pose model on the latest cycle's labeled train+val frames.
@@ -153,7 +176,9 @@ def train_pose(
         RunInterrupted: Ctrl+C, SIGTERM or SIGHUP stopped the training.
     """
     trainer = get_backend(backend)
-    with _stop_signals_interrupt():
+    requested = params.requested()
+    params = _with_pretrained_encoder(project, trainer, backend, params)
+    with stop_signals_interrupt():
         with project.store.session() as session:
             cycle = latest_cycle(session)
             run = start_run(
@@ -165,11 +190,11 @@ def train_pose(
             run_id = run.id
             run_dir = project.runs_dir / "pose" / f"{run_id:04d}"
             set_run_dir(session, run_id, project.relative(run_dir))
-        try:
+        with failures_recorded(project, run_id):
             run_dir.mkdir(parents=True, exist_ok=True)
             _write_yaml(
                 run_dir / REQUESTED_CONFIG,
-                {"backend": backend, "params": params.requested()},
+                {"backend": backend, "params": requested},
             )
             snapshot = write_pose_dataset(project, run_dir / "dataset", report=report)
             _write_replay_files(run_dir, trainer, backend, params, snapshot)
@@ -180,23 +205,6 @@ def train_pose(
             curves = plot_training_curves(
                 result.epochs, run_dir / "training-curves.png"
             )
-        except KeyboardInterrupt as error:
-            signum = getattr(error, "signum", signal.SIGINT)
-            stopped = RunInterrupted(run_id, signum)
-            with project.store.session() as session:
-                finish_run(
-                    session,
-                    run_id,
-                    status="interrupted",
-                    metrics={"error": str(stopped)},
-                )
-            raise stopped from error
-        except BaseException as error:
-            with project.store.session() as session:
-                finish_run(
-                    session, run_id, status="failed", metrics={"error": str(error)}
-                )
-            raise
     record: dict[str, Any] = {
         "weights": project.relative(result.weights),
         "data": {"cycle_id": snapshot.cycle_id, "frames": snapshot.frames},
@@ -218,6 +226,38 @@ def train_pose(
         epochs=result.epochs,
         curves=curves,
     )
+
+
+def _with_pretrained_encoder(
+    project: Project, trainer: PoseBackend, backend: str, params: TrainParams
+) -> TrainParams:
+    """`params`, starting from the project's latest pretrained encoder if any.
+
+    Only for a backend that is `pretrainable`, and only when neither weights
+    nor an encoder are given.
+
+    Raises:
+        ConfigError: an encoder is given to a backend that cannot use one, or
+            together with weights.
+    """
+    if params.encoder is not None:
+        if not trainer.pretrainable:
+            raise ConfigError(
+                f"{params.encoder}: the {backend} backend cannot start from a "
+                "pretrained encoder"
+            )
+        if params.weights is not None:
+            raise ConfigError(
+                f"{params.encoder}: give weights or a pretrained encoder, not both"
+            )
+        return params
+    if not trainer.pretrainable or params.weights is not None:
+        return params
+    with project.store.session() as session:
+        run = find_pretrain_run(session)
+        if run is None:
+            return params
+        return evolve(params, encoder=project.resolve(str(run.config["weights"])))
 
 
 def _write_replay_files(

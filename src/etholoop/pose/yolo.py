@@ -87,6 +87,8 @@ def train_arguments(
 class YoloBackend:
     """Trains Ultralytics YOLO-pose models and loads them for prediction."""
 
+    pretrainable = False
+
     def train(
         self,
         data_yaml: Path,

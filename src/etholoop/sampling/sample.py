@@ -52,12 +52,12 @@ from etholoop.sampling.strategies import (
     get_strategy,
     select_stratified,
 )
-from etholoop.store import find_normalized, list_videos
 from etholoop.store.sampling import (
     SampledFrame,
     save_sampled_frames,
     set_video_conditions,
 )
+from etholoop.store.videos import video_files_to_read
 from etholoop.video import VideoReader, open_video
 from etholoop.video.frames import frame_png, write_png
 from etholoop.video.reader import rgb_to_gray
@@ -219,12 +219,10 @@ def _check_factors(strata: Sequence[str]) -> tuple[Factor, ...]:
 
 def _sources(session: Session) -> list[_Source]:
     """Each raw video file as its normalized copy if there is one, with its name."""
-    sources = []
-    for raw in list_videos(session, normalized=False):
-        if raw.kind == "file":
-            video = find_normalized(session, raw.id) or raw
-            sources.append(_Source(video, Path(raw.path).name))
-    return sources
+    return [
+        _Source(video, Path(raw.path).name)
+        for raw, video in video_files_to_read(session)
+    ]
 
 
 def _candidates(

@@ -70,6 +70,19 @@ def find_normalized(session: Session, parent_id: int) -> Video | None:
     return session.scalars(query).first()
 
 
+def video_files_to_read(session: Session) -> list[tuple[Video, Video]]:
+    """Each raw video file (no image sequences) and the copy of it to read.
+
+    The copy is the normalized one where there is one, else the raw file
+    itself; ordered by raw video id.
+    """
+    return [
+        (raw, find_normalized(session, raw.id) or raw)
+        for raw in list_videos(session, normalized=False)
+        if raw.kind == "file"
+    ]
+
+
 def get_or_add_frame(
     session: Session, *, video_id: int, frame_idx: int, image_path: str | None = None
 ) -> Frame:

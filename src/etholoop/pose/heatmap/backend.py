@@ -64,6 +64,8 @@ from etholoop.types import Instance, LabelSet
 
 WEIGHTS_FORMAT = "etholoop-heatmap-1"
 """The `format` entry of a heatmap weights file."""
+ENCODER_FORMAT = "etholoop-heatmap-encoder-1"
+"""The `format` entry of a pretrained encoder file (`etholoop pretrain`)."""
 MIN_MAX_PEAKS = 4
 """Least number of centres looked for per frame (twice the most animals seen)."""
 RECENTER_PASSES = 1
@@ -161,6 +163,29 @@ def read_weights(
     return dict(content)
 
 
+def read_encoder(path: Path, *, width: int) -> dict[str, torch.Tensor]:
+    """The network state of a pretrained encoder file, for a network of `width`.
+
+    Raises:
+        ConfigError: the file is missing, no pretrained encoder, or made for
+            a network of another width.
+    """
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a foreign file
+        raise ConfigError(
+            f"{path}: not a pretrained encoder ({type(exc).__name__})"
+        ) from exc
+    if not isinstance(content, dict) or content.get("format") != ENCODER_FORMAT:
+        raise ConfigError(f"{path}: not a pretrained encoder (format {ENCODER_FORMAT})")
+    if content["width"] != width:
+        raise ConfigError(
+            f"{path}: encoder of width {content['width']}, the keypoint network "
+            f"has width {width}"
+        )
+    return dict(content["state"])
+
+
 def _networks(
     n_keypoints: int, settings: HeatmapSettings
 ) -> tuple[HeatmapNet, HeatmapNet]:
@@ -177,6 +202,8 @@ class HeatmapBackend:
     Args:
         settings: Sizes and schedule; the defaults are the product's.
     """
+
+    pretrainable = True
 
     def __init__(self, settings: HeatmapSettings | None = None) -> None:
         self.settings = settings or HeatmapSettings()
@@ -205,6 +232,11 @@ class HeatmapBackend:
             start = read_weights(params.weights, flip_idx=flip_idx)
             keypoint_model.load_state_dict(start["keypoint_model"])
             centroid_model.load_state_dict(start["centroid_model"])
+        if params.encoder is not None:
+            state = read_encoder(params.encoder, width=settings.width)
+            missing, unexpected = keypoint_model.load_state_dict(state, strict=False)
+            if unexpected or any(not k.startswith("head.") for k in missing):
+                raise ConfigError(f"{params.encoder}: the encoder's layers differ")
         out = run_dir / "train"
         (out / "weights").mkdir(parents=True, exist_ok=True)
         log = out / "results.csv"
@@ -286,6 +318,7 @@ class HeatmapBackend:
             "device": str(pick_device(params.device)),
             "threads": cpu_threads(),
             "weights": None if params.weights is None else str(params.weights),
+            "encoder": None if params.encoder is None else str(params.encoder),
             "parameters": {
                 "keypoint_model": count_parameters(keypoint_model),
                 "centroid_model": count_parameters(centroid_model),
@@ -384,6 +417,7 @@ class HeatmapPredictor:
             out_size=self.settings.out_size,
             stride=STRIDE,
             device=self.device,
+            flip_idx=self.flip_idx if self.settings.mirror else None,
         )
 
     def _instances(

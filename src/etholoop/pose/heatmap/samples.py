@@ -18,7 +18,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from attrs.validators import ge, gt, le, lt
 from numpy.typing import NDArray
 
@@ -198,6 +198,48 @@ def _photometric(crop: NDArray[np.uint8], jitter: Jitter) -> NDArray[np.float32]
     return np.asarray(np.clip(values, 0.0, 1.0), dtype=np.float32)
 
 
+def jitter_matrix(
+    center: tuple[float, float], crop_size: float, out_size: int, jitter: Jitter
+) -> NDArray[np.float64]:
+    """`geometry.crop_matrix` with a jitter's shift, turn, zoom and mirror."""
+    return crop_matrix(
+        (center[0] + jitter.shift[0], center[1] + jitter.shift[1]),
+        crop_size,
+        out_size,
+        angle=jitter.angle,
+        scale=jitter.scale,
+        flip=jitter.flip,
+    )
+
+
+def augmented_crop(
+    image: NDArray[np.uint8],
+    center: tuple[float, float],
+    *,
+    crop_size: float,
+    out_size: int,
+    jitter: Jitter,
+) -> NDArray[np.float32]:
+    """The crop around `center` that `jitter` makes, as network input.
+
+    Args:
+        image: The frame, shape (H, W, 3) or (H, W) (then repeated to 3 channels).
+        center: Crop centre (x, y) in image px, before the jitter's shift.
+        crop_size: Side of the cropped square in image px.
+        out_size: Side of the crop in px.
+        jitter: The changes to make.
+
+    Returns:
+        The crop, shape (3, out_size, out_size), intensities in 0..1.
+    """
+    crop = warp_crop(
+        image, jitter_matrix(center, crop_size, out_size, jitter), out_size
+    )
+    if crop.ndim == 2:
+        crop = np.repeat(crop[:, :, None], 3, axis=2)
+    return _photometric(crop, jitter).transpose(2, 0, 1)
+
+
 def render_sample(
     image: NDArray[np.uint8],
     keypoints: NDArray[np.floating],
@@ -235,31 +277,22 @@ def render_sample(
             the keypoints (when flipping).
     """
     is_labeled = np.asarray(labeled, dtype=bool) & np.isfinite(keypoints).all(axis=1)
-    cx, cy = instance_center(keypoints, is_labeled)
-    center = (cx + jitter.shift[0], cy + jitter.shift[1])
-
-    def matrix(flip: bool) -> NDArray[np.float64]:
-        return crop_matrix(
-            center,
-            crop_size,
-            out_size,
-            angle=jitter.angle,
-            scale=jitter.scale,
-            flip=flip,
-        )
-
-    points = map_points(keypoints, matrix(False))
+    center = instance_center(keypoints, is_labeled)
+    unmirrored = evolve(jitter, flip=False)
+    points = map_points(
+        keypoints, jitter_matrix(center, crop_size, out_size, unmirrored)
+    )
     if jitter.flip:
         visibility = np.where(is_labeled, VISIBLE, NOT_LABELED)
         (mirrored,) = flip_instances(
             [Instance(keypoints=points, visibility=visibility)], out_size, flip_idx
         )
         points, is_labeled = mirrored.keypoints, mirrored.labeled
-    crop = warp_crop(image, matrix(jitter.flip), out_size)
-    if crop.ndim == 2:
-        crop = np.repeat(crop[:, :, None], 3, axis=2)
+    crop = augmented_crop(
+        image, center, crop_size=crop_size, out_size=out_size, jitter=jitter
+    )
     maps, weights = keypoint_heatmaps(points, is_labeled, out_size, stride, sigma)
-    return _photometric(crop, jitter).transpose(2, 0, 1), maps, weights
+    return crop, maps, weights
 
 
 def training_sample(
