@@ -29,6 +29,7 @@ import yaml
 from attrs import asdict
 from numpy.typing import NDArray
 from PIL import Image
+from torch import nn
 
 from etholoop.errors import ConfigError
 from etholoop.io import load_labels
@@ -160,7 +161,7 @@ def read_weights(
             f"keypoints {content['keypoints']} with flip_idx {content['flip_idx']}, "
             f"expected {len(flip_idx)} with flip_idx {list(flip_idx)}"
         )
-    return dict(content)
+    return {**content, "file": str(path)}
 
 
 def read_encoder(path: Path, *, width: int) -> dict[str, torch.Tensor]:
@@ -194,6 +195,29 @@ def _networks(
         HeatmapNet(n_keypoints, width=settings.width),
         HeatmapNet(1, width=settings.centroid_width),
     )
+
+
+def _load_state(
+    model: nn.Module,
+    state: dict[str, torch.Tensor],
+    where: Path | str,
+    *,
+    without_head: bool = False,
+) -> None:
+    """Load a state dict into `model` (all but its head with `without_head`).
+
+    Raises:
+        ConfigError: the state's layers or their shapes differ from the model's.
+    """
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=not without_head)
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[-1].strip()
+        raise ConfigError(
+            f"{where}: its layers do not fit the network ({reason})"
+        ) from exc
+    if unexpected or any(not k.startswith("head.") for k in missing):
+        raise ConfigError(f"{where}: its layers do not fit the network")
 
 
 class HeatmapBackend:
@@ -230,13 +254,11 @@ class HeatmapBackend:
         keypoint_model, centroid_model = _networks(len(flip_idx), settings)
         if params.weights is not None:
             start = read_weights(params.weights, flip_idx=flip_idx)
-            keypoint_model.load_state_dict(start["keypoint_model"])
-            centroid_model.load_state_dict(start["centroid_model"])
+            _load_state(keypoint_model, start["keypoint_model"], params.weights)
+            _load_state(centroid_model, start["centroid_model"], params.weights)
         if params.encoder is not None:
             state = read_encoder(params.encoder, width=settings.width)
-            missing, unexpected = keypoint_model.load_state_dict(state, strict=False)
-            if unexpected or any(not k.startswith("head.") for k in missing):
-                raise ConfigError(f"{params.encoder}: the encoder's layers differ")
+            _load_state(keypoint_model, state, params.encoder, without_head=True)
         out = run_dir / "train"
         (out / "weights").mkdir(parents=True, exist_ok=True)
         log = out / "results.csv"
@@ -369,8 +391,9 @@ class HeatmapPredictor:
         self.keypoint_model, self.centroid_model = _networks(
             len(self.flip_idx), self.settings
         )
-        self.keypoint_model.load_state_dict(content["keypoint_model"])
-        self.centroid_model.load_state_dict(content["centroid_model"])
+        where = content.get("file", "heatmap weights")
+        _load_state(self.keypoint_model, content["keypoint_model"], where)
+        _load_state(self.centroid_model, content["centroid_model"], where)
         self.keypoint_model.to(self.device)
         self.centroid_model.to(self.device)
         if self.device.type == "cpu":
