@@ -1,41 +1,45 @@
 """Label efficiency of the active-learning loop, simulated on real labeled frames.
 
 What it measures: how many labeled frames each sampling strategy (random,
-uncertainty, hybrid) needs before a pose model reaches a given accuracy on a
-fixed test split. The 116 labeled 640x480 frames of the DeepLabCut open-field
-mouse (`../shared/data/dlc_openfield_mouse`) are imported into a fresh project
-per seed; `etholoop.active.start_simulation` draws the test split (20 % of the
-labeled frames), hides the labels of every other frame behind an `Oracle` and
-gives back those of a few seed frames per stratum for train+val. A seed model is
-trained from scratch on the seed labels (`train_pose`) and scored on the test
-split (`evaluate_run`: PCK@0.1, RMSE, OKS mAP). The project is then copied once
-per strategy, and each copy goes round the loop (`etholoop.active.run_rounds`):
-`advance_cycle` picks the next frames from the unlabeled reserve with the
-strategy (uncertainty and hybrid rank them with the latest model), the oracle
-reveals their true labels as manual instances (what a person correcting
-predictions ends up with), `advance_cycle(n=0)` merges them into train+val, and
-the latest model is fine-tuned on the larger label set and scored again, as a
-lab would continue from its last model. Finally a model trained from scratch for
-one epoch on the last label set is scored, for comparison with the longer-trained
-one.
+uncertainty, hybrid) needs before a pose model (`--backend heatmap` or `yolo`)
+reaches a given accuracy on a fixed test split. The 116 labeled 640x480 frames
+of the DeepLabCut open-field mouse (`../shared/data/dlc_openfield_mouse`) are
+imported into a fresh project per seed; `etholoop.active.start_simulation`
+draws the test split (20 % of the labeled frames), hides the labels of every
+other frame behind an `Oracle` and gives back those of a few seed frames per
+stratum for train+val. A seed model is trained from scratch on the seed labels
+(`train_pose`) and scored on the test split (`evaluate_run`: PCK@0.1, RMSE,
+OKS mAP). The project is then copied once per strategy, and each copy goes
+round the loop (`etholoop.active.run_rounds`): `advance_cycle` picks the next
+frames from the unlabeled reserve with the strategy (uncertainty and hybrid
+rank them with the latest model), the oracle reveals their true labels as
+manual instances (what a person correcting predictions ends up with),
+`advance_cycle(n=0)` merges them into train+val, and the latest model is
+fine-tuned on the larger label set and scored again, as a lab would continue
+from its last model. Finally a model trained from scratch for one epoch on the
+last label set is scored, for comparison with the longer-trained one.
 
-Printed: test PCK@0.1 and RMSE against labels used per strategy (mean and half
-the range over seeds), the labels each strategy needs to reach a target
-PCK@0.1 (linear interpolation between rounds), the saving of the best
-strategy over random, the same for targets at 60-90 % of the best final
-PCK@0.1 (how much the saving depends on the target), and the 1-epoch
-comparison. Only seeds that every strategy finished are summarized. Written
-to benchmarks/output/active-learning/: `results-s<seed>.json` (the settings
-and every round of every strategy of one seed, saved after each strategy)
-and `curves.png` (test error against labels). With `--jobs N`, N models
-train at once in separate processes; each trains on the GPU when one is
-present.
+Printed: an estimate of the wall time at the start (from costs measured on
+the 2-core machine), test PCK@0.1 and RMSE against labels used per strategy
+(mean and half the range over seeds), the labels each strategy needs to reach
+test RMSE <= 6, 5 and 4 px (per seed, linear interpolation between rounds;
+mean and range over seeds) with the saving of the best strategy over random
+at each, the labels to reach a target PCK@0.1 and the saving, the same for
+targets at 60-90 % of the best final PCK@0.1 (how much the saving depends on
+the target), and the 1-epoch comparison. Only seeds that every strategy
+finished are summarized. Written to benchmarks/output/active-learning/:
+`results-s<seed>.json` (the settings and every round of every strategy of one
+seed, saved after each strategy) and `curves.png` (test error and RMSE against
+labels). With `--jobs N`, N models train at once in separate processes; each
+trains on the GPU when one is present.
 
-    .venv/bin/python benchmarks/active_learning.py [--strategies random
-        uncertainty hybrid] [--seeds 2] [--rounds 5] [--step 8]
-        [--seed-labels 16] [--seed-epochs 80] [--epochs 20] [--imgsz 320]
-        [--batch 4] [--device cpu|0] [--jobs N] [--target PCK]
-        [--summarize-only | --add-seeds K]
+    .venv/bin/python benchmarks/active_learning.py [--backend heatmap|yolo]
+        [--strategies random uncertainty hybrid] [--seeds 3] [--rounds R]
+        [--step S] [--seed-labels N] [--seed-epochs E] [--epochs E]
+        [--imgsz 320 (yolo only)] [--batch B] [--device cpu|0] [--jobs N]
+        [--target PCK] [--summarize-only | --add-seeds K]
+
+R, S, N, E and B default per backend (`DEFAULTS`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import multiprocessing
 import os
 import shutil
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -55,6 +60,7 @@ from attrs import asdict, evolve, frozen
 from dlc_split import new_project
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from etholoop.active import (
     Oracle,
@@ -67,6 +73,7 @@ from etholoop.pose.evaluate import evaluate_run
 from etholoop.pose.train import train_pose
 from etholoop.pose.yolo_env import cpu_threads, load_ultralytics
 from etholoop.project import Project
+from etholoop.sampling.strategies import get_strategy
 
 OUTPUT = Path(__file__).parent / "output" / "active-learning"
 # Ultralytics is imported only when a model is trained, so this still applies.
@@ -78,12 +85,93 @@ TARGET_SHARE = 0.9
 """Default target: this share of the best final mean PCK@0.1 of any strategy."""
 SENSITIVITY_SHARES = (0.6, 0.7, 0.8, 0.9)
 """Shares of the best final mean PCK@0.1 the saving is also reported at."""
+RMSE_THRESHOLDS = (6.0, 5.0, 4.0)
+"""Test RMSE (px) to which each strategy's labels are counted (issue 15)."""
+SAVING_GOAL = 50.0
+"""Issue 15's target: this % fewer labels than random at one RMSE threshold."""
+
+
+@frozen
+class Defaults:
+    """A backend's default schedule, sized to the 2-core machine's time budget."""
+
+    rounds: int
+    step: int
+    seed_labels: int
+    seed_epochs: int
+    epochs: int
+    batch: int
+    imgsz: int | None
+    """Input size in px; None for the heatmap backend, which sizes its own crops."""
+
+
+DEFAULTS = {
+    "heatmap": Defaults(
+        rounds=6,
+        step=8,
+        seed_labels=8,
+        seed_epochs=30,
+        epochs=6,
+        batch=16,
+        imgsz=None,
+    ),
+    "yolo": Defaults(
+        rounds=5,
+        step=8,
+        seed_labels=16,
+        seed_epochs=80,
+        epochs=20,
+        batch=4,
+        imgsz=320,
+    ),
+}
+"""Heatmap: 8 to 48 labels in 6 rounds; an epoch is at least 256 augmented
+crops, so 30 epochs from scratch and 6 per round when fine-tuning the last
+model; 3 seeds x 3 strategies take about an hour on the 2 cores with 2 jobs
+(`Settings.estimate_s`). Yolo: the schedule of the runs in benchmarks/README.md."""
+
+
+@frozen
+class Cost:
+    """A backend's training cost on the 2-core machine, one thread per model.
+
+    Attributes:
+        epoch_s_per_frame: Seconds of one epoch per labeled train+val frame.
+        floor_frames: An epoch costs at least this many frames' worth (the
+            heatmap backend trains on at least 256 crops per epoch).
+        model_s: Seconds per trained model besides its epochs: the dataset
+            written, the test frames scored.
+        ranking_s: Seconds a model-based strategy takes to rank the reserve.
+    """
+
+    epoch_s_per_frame: float
+    floor_frames: int
+    model_s: float
+    ranking_s: float
+
+    def epoch_s(self, labels: int) -> float:
+        """Seconds of one epoch on `labels` frames."""
+        return self.epoch_s_per_frame * max(labels, self.floor_frames)
+
+
+COSTS = {
+    "heatmap": Cost(
+        epoch_s_per_frame=15.0 / 64, floor_frames=64, model_s=10.0, ranking_s=36.0
+    ),
+    "yolo": Cost(epoch_s_per_frame=0.15, floor_frames=0, model_s=10.0, ranking_s=10.0),
+}
+"""Costs on the 2-core machine, one thread per model. Heatmap: measured
+2026-12-02 with ETHOLOOP_THREADS=1 (an epoch of 256 crops 14.9 s; scoring
+the 23 test frames about 5 s; ranking the ~85 reserve frames 36-38 s, with
+another job running). Yolo at 320 px: fitted to the 2026-11-30 CPU run in
+benchmarks/README.md."""
 
 
 @frozen
 class Settings:
     """One simulation's configuration."""
 
+    backend: str
     strategies: list[str]
     seeds: int
     rounds: int
@@ -91,9 +179,39 @@ class Settings:
     seed_labels: int
     seed_epochs: int
     epochs: int
-    imgsz: int
+    imgsz: int | None
     batch: int
     device: str
+
+    def trial_s(self, strategy: str) -> float:
+        """Expected seconds of one strategy's loop after the seed model (`COSTS`)."""
+        cost = COSTS[self.backend]
+        ranking = cost.ranking_s if get_strategy(strategy).needs_scores else 0.0
+        labels = [self.seed_labels + k * self.step for k in range(self.rounds)]
+        rounds = sum(
+            self.epochs * cost.epoch_s(n) + cost.model_s + ranking for n in labels[1:]
+        )
+        return rounds + cost.epoch_s(labels[-1]) + cost.model_s  # the 1-epoch model
+
+    def estimate_s(self, jobs: int) -> float:
+        """Expected wall time in s with `jobs` models trained at once.
+
+        As `simulate` schedules them: every seed model first, then each seed's
+        strategies once its seed model is done, each on the first free worker.
+        """
+        cost = COSTS[self.backend]
+        seed_s = self.seed_epochs * cost.epoch_s(self.seed_labels) + cost.model_s
+        free = [0.0] * jobs
+        seeded = []
+        for _ in range(self.seeds):
+            k = free.index(min(free))
+            free[k] += seed_s
+            seeded.append(free[k])
+        for ready in seeded:
+            for strategy in self.strategies:
+                k = free.index(min(free))
+                free[k] = max(free[k], ready) + self.trial_s(strategy)
+        return max(free)
 
 
 @frozen
@@ -142,14 +260,15 @@ def train_and_score(
     started = time.perf_counter()
     params = TrainParams(
         epochs=epochs,
-        imgsz=settings.imgsz,
         batch=settings.batch,
         weights=None if start is None else project.resolve(start.weights),
         workers=0,
         seed=seed,
         device=settings.device,
     )
-    run = train_pose(project, params)
+    if settings.imgsz is not None:
+        params = evolve(params, imgsz=settings.imgsz)
+    run = train_pose(project, params, backend=settings.backend)
     metrics = evaluate_run(project, run_id=run.run_id).metrics
     pck, oks_map = metrics.pck[0.1], metrics.oks_map50_95
     assert pck is not None and oks_map is not None, "test frames are labeled"
@@ -234,16 +353,36 @@ def mean_curve(trials: list[Trial]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def labels_to_target(
-    labels: np.ndarray, pck: np.ndarray, target: float
+    labels: np.ndarray, scores: np.ndarray, target: float
 ) -> float | None:
-    """Labels at which `pck` first reaches `target`, linearly interpolated."""
-    for k in range(len(pck)):
-        if pck[k] >= target:
-            if k == 0:
-                return float(labels[0])
-            fraction = (target - pck[k - 1]) / (pck[k] - pck[k - 1])
+    """Labels at which `scores` first reach `target`, linearly interpolated.
+
+    `scores` rise as the model improves (PCK@0.1, or minus the RMSE). After a
+    round scored -inf (no keypoint matched) there is nothing to interpolate
+    from: the round that reaches the target counts whole.
+    """
+    for k in range(len(scores)):
+        if scores[k] >= target:
+            if k == 0 or not np.isfinite(scores[k - 1]):
+                return float(labels[k])
+            fraction = (target - scores[k - 1]) / (scores[k] - scores[k - 1])
             return float(labels[k - 1] + fraction * (labels[k] - labels[k - 1]))
     return None
+
+
+def rmse_px(point: Point) -> float:
+    """The point's test RMSE; inf when no keypoint was matched.
+
+    Results saved before undefined metrics became None hold NaN instead.
+    """
+    return np.inf if point.rmse is None or np.isnan(point.rmse) else point.rmse
+
+
+def labels_to_rmse(trial: Trial, threshold: float) -> float | None:
+    """Labels at which the trial's test RMSE first falls to `threshold` px or below."""
+    labels = np.array([p.labels for p in trial.rounds], dtype=float)
+    errors = np.array([rmse_px(p) for p in trial.rounds])
+    return labels_to_target(labels, -errors, -threshold)
 
 
 def by_strategy(trials: list[Trial]) -> dict[str, list[Trial]]:
@@ -352,6 +491,111 @@ def print_savings(trials: list[Trial], target: float) -> dict[str, float | None]
     return needed
 
 
+def rmse_needs(trials: list[Trial], threshold: float) -> dict[str, list[float | None]]:
+    """Per strategy, the labels each seed needs to reach `threshold` px (None: never).
+
+    The lists follow the trials' seed order, the same for every strategy.
+    """
+    return {
+        strategy: [labels_to_rmse(t, threshold) for t in group]
+        for strategy, group in by_strategy(trials).items()
+    }
+
+
+def _needs_cell(values: list[float | None]) -> str:
+    """Mean (range) over seeds of the labels needed; the seeds never getting there."""
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return "not reached"
+    text = f"{np.mean(reached):.1f} ({min(reached):.1f}–{max(reached):.1f})"
+    if len(reached) < len(values):
+        missing = len(values) - len(reached)
+        text = f"not reached in {missing} of {len(values)} seeds, others {text}"
+    return text
+
+
+@frozen
+class Saving:
+    """The best strategy other than random at one RMSE threshold.
+
+    Attributes:
+        strategy: The one of fewest mean labels among those that reached the
+            threshold in every seed.
+        percent: % fewer labels than random, on the means over seeds.
+        per_seed: The lowest and highest % saved in one seed (same start).
+        bound: Random never got there in some seed; its final label count
+            stands in there, so the saving is a lower bound.
+    """
+
+    strategy: str
+    percent: float
+    per_seed: tuple[float, float]
+    bound: bool
+
+
+def rmse_saving(
+    trials: list[Trial], needs: dict[str, list[float | None]]
+) -> Saving | None:
+    """The best strategy's saving over random; None: none reached it in every seed."""
+    complete = {
+        s: [float(v) for v in values if v is not None]
+        for s, values in needs.items()
+        if s != "random" and None not in values
+    }
+    if not complete or "random" not in needs:
+        return None
+    best = min(complete, key=lambda s: float(np.mean(complete[s])))
+    finals = [t.rounds[-1].labels for t in by_strategy(trials)["random"]]
+    random = [
+        float(f if v is None else v)
+        for v, f in zip(needs["random"], finals, strict=True)
+    ]
+    ours = complete[best]
+    per_seed = [100 * (r - b) / r for r, b in zip(random, ours, strict=True)]
+    return Saving(
+        strategy=best,
+        percent=float(100 * (np.mean(random) - np.mean(ours)) / np.mean(random)),
+        per_seed=(min(per_seed), max(per_seed)),
+        bound=None in needs["random"],
+    )
+
+
+def print_rmse_savings(trials: list[Trial]) -> None:
+    """Labels each strategy needs to reach each RMSE threshold, and the savings."""
+    strategies = list(by_strategy(trials))
+    seeds = len({t.seed for t in trials})
+    print(
+        f"\nLabels needed to reach test RMSE <= threshold (per seed, interpolated "
+        f"between rounds; mean (range) over {seeds} seeds):"
+    )
+    print(f"| RMSE | {' | '.join(strategies)} | best saving over random (per seed) |")
+    print(f"|---|{'---|' * len(strategies)}---|")
+    best: tuple[float, str] | None = None
+    for threshold in RMSE_THRESHOLDS:
+        needs = rmse_needs(trials, threshold)
+        cells = [_needs_cell(needs[s]) for s in strategies]
+        if all(labels_to_rmse(t, threshold) == t.rounds[0].labels for t in trials):
+            summary = "seed models reach it"
+        elif (saving := rmse_saving(trials, needs)) is None:
+            summary = "no other strategy reached it in every seed"
+        else:
+            low, high = saving.per_seed
+            summary = (
+                f"{saving.strategy} {'≥ ' if saving.bound else ''}"
+                f"{saving.percent:+.1f} % ({low:+.1f} to {high:+.1f} %)"
+            )
+            if best is None or saving.percent > best[0]:
+                bound = ", a lower bound" if saving.bound else ""
+                best = saving.percent, f"{saving.strategy} at {threshold:g} px{bound}"
+        print(f"| ≤ {threshold:g} px | {' | '.join(cells)} | {summary} |")
+    goal = f"Issue 15 target, ≥ {SAVING_GOAL:.0f} % fewer labels than random"
+    if best is None:
+        print(f"{goal}: not measurable (no saving at any threshold)")
+    else:
+        met = "met" if best[0] >= SAVING_GOAL else "not met"
+        print(f"{goal} at one threshold: {met} (best {best[0]:+.1f} %, {best[1]})")
+
+
 def print_target_sensitivity(trials: list[Trial]) -> None:
     """Labels to target and best saving for several targets.
 
@@ -393,27 +637,43 @@ def print_one_epoch(trials: list[Trial]) -> None:
         )
 
 
-def plot_curves(trials: list[Trial], target: float, path: Path) -> Path:
-    """Test error (1 - PCK@0.1) against labels used: mean and per-seed lines."""
-    figure = Figure(figsize=(6.4, 4.4))
+def plot_curves(trials: list[Trial], target: float, backend: str, path: Path) -> Path:
+    """Test error (1 - PCK@0.1) and RMSE against labels: mean and per-seed lines.
+
+    Rounds without a matched keypoint leave a gap in the RMSE lines.
+    """
+    figure = Figure(figsize=(11.0, 4.4))
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    pck_axes, rmse_axes = figure.subplots(1, 2)
     for k, (strategy, group) in enumerate(by_strategy(trials).items()):
         color = f"C{k}"
-        labels, pck = mean_curve(group)
+        labels = mean_curve(group)[0]
         errors = np.array([[1 - p.pck for p in t.rounds] for t in group])
-        axes.fill_between(
-            labels, errors.min(axis=0), errors.max(axis=0), color=color, alpha=0.15
-        )
-        for row in errors:
-            axes.plot(labels, row, color=color, lw=0.7, alpha=0.5)
-        axes.plot(labels, 1 - pck, "o-", color=color, label=f"{strategy} (mean)")
-    axes.axhline(1 - target, color="gray", ls="--", lw=1, label="target")
-    axes.set_ylim(0, 1.05)
-    axes.set_xlabel("manually labeled train+val frames")
-    axes.set_ylabel("test error (1 - PCK@0.1)")
-    axes.set_title("Label efficiency, DLC open-field mouse")
-    axes.legend()
+        rmse = np.array([[rmse_px(p) for p in t.rounds] for t in group])
+        rmse[~np.isfinite(rmse)] = np.nan
+        for axes, values in ((pck_axes, errors), (rmse_axes, rmse)):
+            with warnings.catch_warnings():  # a round where no seed matched any
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+                mean = np.nanmean(values, axis=0)
+            axes.fill_between(labels, low, high, color=color, alpha=0.15)
+            for row in values:
+                axes.plot(labels, row, color=color, lw=0.7, alpha=0.5)
+            axes.plot(labels, mean, "o-", color=color, label=f"{strategy} (mean)")
+    pck_axes.axhline(1 - target, color="gray", ls="--", lw=1, label="target")
+    pck_axes.set_ylim(0, 1.05)
+    pck_axes.set_ylabel("test error (1 - PCK@0.1)")
+    for threshold in RMSE_THRESHOLDS:
+        rmse_axes.axhline(threshold, color="gray", ls=":", lw=1)
+    rmse_axes.set_yscale("log")
+    rmse_axes.yaxis.set_major_formatter(ScalarFormatter())
+    rmse_axes.yaxis.set_minor_formatter(ScalarFormatter())
+    shown = ", ".join(f"{t:g}" for t in RMSE_THRESHOLDS)
+    rmse_axes.set_ylabel(f"test RMSE (px, log scale; dotted: {shown} px)")
+    for axes in (pck_axes, rmse_axes):
+        axes.set_xlabel("manually labeled train+val frames")
+        axes.legend()
+    figure.suptitle(f"Label efficiency, DLC open-field mouse ({backend})")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     return path
@@ -488,7 +748,8 @@ def simulate(settings: Settings, done: list[Trial], jobs: int) -> list[Trial]:
                 record(trials, run_trial(strategy, seed, settings, start), settings)
         return trials
     os.environ["ETHOLOOP_THREADS"] = str(max(1, cpu_threads() // jobs))
-    load_ultralytics()  # writes its settings once, before the processes read them
+    if settings.backend == "yolo":
+        load_ultralytics()  # writes its settings once, before the processes read them
     with ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
@@ -513,27 +774,37 @@ def positive_int(text: str) -> int:
 def parse_args() -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=sorted(DEFAULTS), default="heatmap")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--step", type=int, default=8)
-    parser.add_argument("--seed-labels", type=int, default=16)
+    parser.add_argument("--seeds", type=int, default=3)
+    schedule = {
+        "--rounds": "rounds, the seed model's included",
+        "--step": "frames labeled per round",
+        "--seed-labels": "frames labeled before the seed model",
+        "--seed-epochs": "seed model, from scratch",
+        "--epochs": "each later round, fine-tuning",
+        "--batch": "samples per optimizer step",
+    }
+    for option, what in schedule.items():
+        key = option[2:].replace("-", "_")
+        defaults = ", ".join(f"{b} {getattr(d, key)}" for b, d in DEFAULTS.items())
+        parser.add_argument(
+            option, type=positive_int, help=f"{what}; default {defaults}"
+        )
     parser.add_argument(
-        "--seed-epochs", type=int, default=80, help="seed model, from scratch"
+        "--imgsz",
+        type=positive_int,
+        help=f"input size, yolo only (default {DEFAULTS['yolo'].imgsz})",
     )
-    parser.add_argument(
-        "--epochs", type=int, default=20, help="each later round, fine-tuning"
-    )
-    parser.add_argument("--imgsz", type=int, default=320)
-    parser.add_argument("--batch", type=int, default=4)
     parser.add_argument(
         "--device", default=None, help='"cpu" or a GPU index; default: GPU if present'
     )
     parser.add_argument(
         "--jobs",
         type=positive_int,
-        default=1,
-        help="models trained at once, in separate processes",
+        default=2,
+        help="models trained at once, in separate processes (default 2: one per "
+        "core of the 2-core machine)",
     )
     parser.add_argument(
         "--target", type=float, default=None, help="test PCK@0.1 to reach"
@@ -550,7 +821,34 @@ def parse_args() -> argparse.Namespace:
         metavar="K",
         help="run K more seeds with the saved results' settings and add them",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.imgsz is not None and args.backend != "yolo":
+        parser.error("--imgsz applies to --backend yolo only")
+    return args
+
+
+def new_settings(args: argparse.Namespace) -> Settings:
+    """The settings asked for, the backend's `DEFAULTS` where none was given."""
+    defaults = asdict(DEFAULTS[args.backend])
+    given = {key: getattr(args, key) for key in defaults}
+    return Settings(
+        backend=args.backend,
+        strategies=args.strategies,
+        seeds=args.seeds,
+        device=training_device(args.device),
+        **{k: defaults[k] if v is None else v for k, v in given.items()},
+    )
+
+
+def print_estimate(settings: Settings, jobs: int) -> None:
+    """The expected wall time, from the costs measured on the 2-core machine."""
+    minutes = settings.estimate_s(jobs) / 60
+    print(
+        f"Estimated wall time: {minutes:.0f} min on the 2-core machine with nothing "
+        f"else running, {jobs} model(s) at once, one thread each (COSTS); a GPU, "
+        "more cores or threads make it shorter, other jobs longer",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -564,23 +862,14 @@ def main() -> None:
         settings, trials = load_results()
         settings = evolve(settings, seeds=settings.seeds + args.add_seeds)
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
+        print_estimate(evolve(settings, seeds=args.add_seeds), args.jobs)
         trials = simulate(settings, trials, args.jobs)
     else:
         for old in OUTPUT.glob("results-s*.json"):
             old.unlink()
-        settings = Settings(
-            strategies=args.strategies,
-            seeds=args.seeds,
-            rounds=args.rounds,
-            step=args.step,
-            seed_labels=args.seed_labels,
-            seed_epochs=args.seed_epochs,
-            epochs=args.epochs,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            device=training_device(args.device),
-        )
+        settings = new_settings(args)
         print(f"{settings}, load average {os.getloadavg()[0]:.1f}", flush=True)
+        print_estimate(settings, args.jobs)
         trials = simulate(settings, [], args.jobs)
     trials = sorted(
         complete_trials(trials, settings.strategies),
@@ -593,10 +882,12 @@ def main() -> None:
     target = default_target(trials) if args.target is None else args.target
     how = "given" if args.target is not None else f"{TARGET_SHARE:.0%} of best final"
     print(f"\nTarget test PCK@0.1: {target:.3f} ({how})")
+    print_rmse_savings(trials)
     print_savings(trials, target)
     print_target_sensitivity(trials)
     print_one_epoch(trials)
-    print(f"\nPlot: {plot_curves(trials, target, OUTPUT / 'curves.png')}")
+    plot = plot_curves(trials, target, settings.backend, OUTPUT / "curves.png")
+    print(f"\nPlot: {plot}")
     print(f"Results: {OUTPUT}/results-s*.json")
     print(f"Wall time: {time.perf_counter() - started:.0f} s")
 

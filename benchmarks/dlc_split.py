@@ -5,7 +5,8 @@ into a fresh one-mouse project; `apply_fixed_split` makes the split of
 `../shared/splits/dlc_openfield_seed0.json` its cycle 0 (test scored only, val
 picks the epoch, `n_fit` frames of train-fit trained on, the rest reserve). A
 smaller training set is the first `n_fit` of `default_rng(0).permutation` over
-the sorted train-fit names, so 20 frames are a subset of 40.
+the sorted train-fit names, so 20 frames are a subset of 40. `DLC_VIDEO` is the
+folder's unlabeled video, of another session than the labeled frames.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DLC_LABELS = (
     SHARED / "data/dlc_openfield_mouse/labeled-data/m4s1/CollectedData_Pranav.csv"
 )
 FIXED_SPLIT = SHARED / "splits/dlc_openfield_seed0.json"
+DLC_VIDEO = SHARED / "data/dlc_openfield_mouse/videos/m3v1mp4.mp4"
 DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
 MOUSE = SkeletonConfig(
     keypoints=["nose", "earL", "earR", "tailB"],
