@@ -43,6 +43,7 @@ from etholoop.pose.yolo_env import cpu_threads
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
+from etholoop.store import latest_cycle
 from etholoop.store.runs import set_run_dir
 from etholoop.store.videos import video_files_to_read
 from etholoop.video import open_video
@@ -145,8 +146,12 @@ def pretrain_encoder(
         raise ProjectError(f"{project.root}: --frames must be >= 2 and --epochs >= 1")
     with stop_signals_interrupt():
         with project.store.session() as session:
+            cycle = latest_cycle(session)  # `etholoop status` lists it there
             run_id = start_run(
-                session, stage=POSE_PRETRAIN, config=params.to_dict(), cycle_id=None
+                session,
+                stage=POSE_PRETRAIN,
+                config=params.to_dict(),
+                cycle_id=None if cycle is None else cycle.id,
             ).id
             run_dir = project.runs_dir / "pretrain" / f"{run_id:04d}"
             set_run_dir(session, run_id, project.relative(run_dir))

@@ -39,6 +39,7 @@ from etholoop.pose.pretrain import (
 from etholoop.pose.runs import POSE_PRETRAIN
 from etholoop.pose.train import RESOLVED_CONFIG, train_pose
 from etholoop.project import Project
+from etholoop.status import project_status
 from etholoop.store.runs import find_finished_run
 from etholoop.synth import make_arena
 from tests.fixtures.network import NetworkGuard
@@ -146,6 +147,8 @@ def test_pretraining_then_training_runs_offline_and_starts_from_the_encoder(
         with project.store.session() as session:
             run = find_finished_run(session, stage=POSE_PRETRAIN)
             assert run is not None and run.id == pretrained.run_id
+        listed = project_status(project).cycles[-1].runs
+    assert [(r.id, r.stage) for r in listed][:1] == [(run.id, POSE_PRETRAIN)]
     assert guard.attempts == []
     assert pretrained.weights == pretrained.run_dir / ENCODER_FILE
     assert pretrained.n_frames == 12 and len(pretrained.epochs) == 1
