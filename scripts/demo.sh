@@ -39,12 +39,12 @@ step "8. Export them as COCO and YOLO datasets"
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/coco/labels.json" --format coco
 "$ETHOLOOP" export "$PROJECT" "$OUT/exports/yolo" --format yolo
 
-step "9. Train a small pose model on the train+val frames (CPU: a few epochs at 320 px)"
-"$ETHOLOOP" train "$PROJECT" --epochs "${DEMO_EPOCHS:-3}" --imgsz 320 --batch 16
+step "9. Train the heatmap pose model (the default backend) on the train+val frames: about 3 CPU minutes"
+"$ETHOLOOP" train "$PROJECT" --epochs "${DEMO_EPOCHS:-8}" --batch 16
 
 step "10. Predict on the frames to correct, then score the model on the test split"
 "$ETHOLOOP" predict "$PROJECT" --subset predict
-"$ETHOLOOP" evaluate "$PROJECT"
+"$ETHOLOOP" evaluate "$PROJECT"   # "animals: found N of M": the test mice it found
 
 step "11. Next cycle: corrected frames join train+val, the least-sure frames are next"
 "$ETHOLOOP" cycle "$PROJECT" --strategy hybrid --n 20
@@ -82,7 +82,7 @@ Demo outputs:
   normalized video               $PROJECT/videos/
   cached frame images (sampled)  $PROJECT/frames/
   COCO and YOLO exports          $OUT/exports/
-  pose model run (weights, curves, test metrics) $PROJECT/runs/pose/
+  heatmap pose model run (weights, curves, test metrics) $PROJECT/runs/pose/
 Try: $ETHOLOOP status $PROJECT --json
 Label in your browser: $ETHOLOOP serve $PROJECT --open   (then press H for the shortcuts)
 DONE

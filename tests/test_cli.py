@@ -11,9 +11,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+import torch
+import yaml
 from typer.testing import CliRunner
 
 from etholoop.cli import app
+from etholoop.pose.heatmap.backend import read_weights
+from etholoop.pose.train import REQUESTED_CONFIG, RESOLVED_CONFIG
 from etholoop.project import Project
 from etholoop.runs import finish_run, record_metrics, start_run
 from etholoop.store import latest_cycle
@@ -215,17 +220,98 @@ def test_serve_answers_at_the_url_it_prints(tmp_path: Path) -> None:
 def test_train_records_its_augmentation_settings(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     assert _run(*INIT, str(proj))[0] == 0
+    yolo = ["train", str(proj), "--backend", "yolo"]
     assert "run `etholoop split` first" in _error_line(
-        ["train", str(proj), "--no-flip", "--rotate", "30", "--scale", "0.2"]
+        [*yolo, "--no-flip", "--rotate", "30", "--scale", "0.2"]
     )
     with Project.open(proj) as project, project.store.session() as session:
         (run,) = list_runs(session)
         params = run.config["params"]
     assert (params["flip"], params["rotate"], params["scale"]) == (False, 30.0, 0.2)
-    assert params["augment"] is True
+    assert params["augment"] is True and run.config["backend"] == "yolo"
     assert "--no-augment turns every augmentation off" in _error_line(
-        ["train", str(proj), "--no-augment", "--rotate", "10"]
+        [*yolo, "--no-augment", "--rotate", "10"]
     )
+
+
+def test_yolo_options_without_a_backend_say_to_choose_yolo(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert _error_line(["train", str(proj), "--imgsz", "320", "--scale", "0.2"]) == (
+        "error: --imgsz, --scale: options of the yolo backend; add --backend yolo "
+        "(the default backend, heatmap, sizes its crops from the labels and "
+        "rotates and zooms them itself)"
+    )
+    with Project.open(proj) as project, project.store.session() as session:
+        assert list_runs(session) == []  # refused before any run is recorded
+
+
+@pytest.mark.slow
+def test_train_defaults_to_heatmap_and_evaluate_counts_the_animals_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETHOLOOP_THREADS", "1")  # the backend sets torch's threads
+    arena = write_arena(
+        make_arena(n_animals=2, n_frames=12, width=96, height=64, seed=0),
+        tmp_path / "arena",
+    )
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
+    code, out = _run(
+        "split", str(proj), "--test", "0.25", "--train-val", "9", "--predict", "0"
+    )
+    assert code == 0, out
+    threads = torch.get_num_threads()
+    try:
+        code, out = _run("train", str(proj), "--epochs", "1", "--device", "cpu")
+        assert code == 0, out
+        code, evaluated = _run("evaluate", str(proj))
+        assert code == 0, evaluated
+    finally:
+        torch.set_num_threads(threads)
+    with Project.open(proj) as project, project.store.session() as session:
+        (run,) = list_runs(session)
+        assert (run.status, run.config["backend"]) == ("done", "heatmap")
+        run_dir = project.resolve(run.run_dir)
+    for name in (REQUESTED_CONFIG, RESOLVED_CONFIG):
+        assert yaml.safe_load((run_dir / name).read_text())["backend"] == "heatmap"
+    weights = read_weights(run_dir / "train" / "weights" / "best.pt")  # its format
+    assert weights["keypoints"] == ["nose", "earL", "earR", "tailB"]
+    metrics = json.loads((run_dir / "evaluate" / "metrics.json").read_text())
+    found, extra = metrics["n_matched"], metrics["n_extra"]
+    assert metrics["n_truth"] == 6  # 3 test frames of 2 mice
+    assert (
+        f"animals: found {found} of 6 ({6 - found} missed), {extra} extra, "
+        in " ".join(evaluated.split())
+    )
+
+
+@pytest.mark.slow
+def test_from_run_continues_with_the_backend_that_run_trained(tmp_path: Path) -> None:
+    arena = write_arena(
+        make_arena(n_animals=2, n_frames=12, width=96, height=64, seed=0),
+        tmp_path / "arena",
+    )
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
+    split = ("--test", "0.25", "--train-val", "9", "--predict", "0")
+    assert _run("split", str(proj), *split)[0] == 0
+    tiny = ["--epochs", "1", "--imgsz", "64", "--batch", "8", "--device", "cpu"]
+    code, out = _run("train", str(proj), "--backend", "yolo", *tiny)
+    assert code == 0, out
+    code, out = _run("train", str(proj), "--from-run", "latest", *tiny)
+    assert code == 0, out  # --imgsz is fine: the run it continues is yolo's
+    assert _error_line(
+        ["train", str(proj), "--from-run", "1", "--backend", "heatmap"]
+    ) == (
+        "error: --from-run 1: that run trained the yolo backend; "
+        "--backend heatmap cannot continue from it"
+    )
+    with Project.open(proj) as project, project.store.session() as session:
+        runs = list_runs(session)
+    assert [(r.config["backend"], r.status) for r in runs] == [("yolo", "done")] * 2
 
 
 def test_status_as_json_and_as_tables(tmp_path: Path) -> None:

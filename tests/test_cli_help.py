@@ -22,6 +22,7 @@ from etholoop.types import SOURCES, SUBSETS
 
 runner = CliRunner()
 COMMAND_NAMES = {
+    "pretrain",
     "init",
     "add-videos",
     "preprocess",

@@ -99,7 +99,7 @@ def test_readme_tour_for_a_deeplabcut_user(tmp_path: Path) -> None:
     _run("import", proj, labeled, "--keypoint-map", KEYPOINT_MAP)
     _run("sample", proj, "--n", "20", "--strategy", "stratified")
     _run("split", proj, "--test", "0.2", "--train-val", "30", "--predict", "10")
-    _run("train", proj, "--epochs", "1", "--imgsz", "64", "--batch", "8")
+    _run("train", proj, "--epochs", "1", "--batch", "8")  # the heatmap backend
     _run("predict", proj, "--subset", "predict")
     out = tmp_path / "export"
     _run("export", proj, out, "--format", "dlc")

@@ -75,7 +75,7 @@ def _split_arena_project(out: Path) -> Path:
 def arena_run(tmp_path_factory: pytest.TempPathFactory) -> ArenaRun:
     root = _split_arena_project(tmp_path_factory.mktemp("arena"))
     with Project.open(root) as project:
-        trained = train_pose(project, TINY)
+        trained = train_pose(project, TINY, backend="yolo")
         predicted = predict_frames(project, subset="predict", min_score=0.0)
         evaluated = evaluate_run(project)
     return ArenaRun(root, trained, predicted, evaluated)
@@ -172,7 +172,7 @@ def test_training_and_prediction_run_on_the_gpu(tmp_path: Path) -> None:
         pytest.skip("no CUDA device: torch.cuda.is_available() is False")
     root = _split_arena_project(tmp_path)
     with Project.open(root) as project:
-        trained = train_pose(project, evolve(TINY, device="0"))
+        trained = train_pose(project, evolve(TINY, device="0"), backend="yolo")
         predicted = predict_frames(project, subset="predict", min_score=0.0)
         with project.store.session() as session:
             config = get_model_run(session, trained.run_id).config

@@ -96,7 +96,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Trai
         split_frames(project, test=0.2, n_trainval=60, n_predict=30, seed=0)
         with pytest.MonkeyPatch.context() as monkeypatch:
             guard = NetworkGuard(monkeypatch)
-            report = train_pose(project, TINY)
+            report = train_pose(project, TINY, backend="yolo")
             predict_frames(project, subset="all", min_score=0.0)
     return Trained(root, report, guard.attempts)
 
@@ -215,7 +215,7 @@ def test_training_continues_from_an_earlier_run(trained, project):
     first = trained.report
     weights = previous_run_weights(project, None)
     assert weights == _moved(first.weights, trained, project)
-    result = train_pose(project, evolve(TINY, weights=weights))
+    result = train_pose(project, evolve(TINY, weights=weights), backend="yolo")
     assert result.run_id == first.run_id + 1 and result.weights.is_file()
     with project.store.session() as session:
         run = session.get(ModelRun, result.run_id)

@@ -1,6 +1,7 @@
 """Model runs whose process ended without finishing them are marked `interrupted`.
 
-The slow tests train on a tiny synthetic project and stop the training: a real
+The slow tests train a tiny YOLO model (of the backends, the one that reaches its
+first epoch soonest) on a tiny synthetic project and stop the training: a real
 `etholoop train` subprocess killed with SIGKILL stays `running` until the
 project is next opened, one sent SIGTERM marks its run at once; in this process,
 Ctrl+C (SIGINT) and SIGHUP do too.
@@ -109,6 +110,8 @@ def start_training() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
                 "etholoop.cli",
                 "train",
                 str(root),
+                "--backend",
+                "yolo",
                 "--epochs",
                 "1000",
                 "--imgsz",
@@ -196,7 +199,9 @@ def test_ctrl_c_or_a_closed_terminal_interrupts_training(
         with Project.open(root) as project:
             match = f"run 1 interrupted by {signum.name}"
             with pytest.raises(RunInterrupted, match=match):
-                train_pose(project, params, report=signal_after_first_epoch)
+                train_pose(
+                    project, params, backend="yolo", report=signal_after_first_epoch
+                )
             with project.store.session() as session:
                 run = session.get(ModelRun, 1)
                 assert run is not None and run.status == "interrupted"
@@ -223,7 +228,7 @@ def test_an_ignored_hangup_stays_ignored_during_training(tmp_path: Path) -> None
     inherited = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         with Project.open(root) as project:
-            train_pose(project, params, report=look_at_the_handler)
+            train_pose(project, params, backend="yolo", report=look_at_the_handler)
     finally:
         signal.signal(signal.SIGHUP, inherited)
     assert seen == [signal.SIG_IGN]

@@ -32,6 +32,33 @@ YOLO_ONLY = ("model", "imgsz", "rotate", "scale", "translate")
 """`train` options the heatmap backend sizes and augments by itself."""
 
 
+def _from_command_line(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` was given on the command line (not its default)."""
+    # by name: typer ships its own copy of click's ParameterSource
+    return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+
+
+def _refuse_yolo_options(ctx: typer.Context, backend: str, given: list[str]) -> None:
+    """Refuse the yolo-only options `given` when training another backend.
+
+    Raises:
+        ConfigError: naming the options and what to do.
+    """
+    if backend == "yolo" or not given:
+        return
+    from etholoop.errors import ConfigError
+
+    why = "sizes its crops from the labels and rotates and zooms them itself"
+    raise ConfigError(
+        f"{', '.join(given)}: options of the yolo backend; "
+        + (
+            f"the {backend} backend {why}"
+            if _from_command_line(ctx, "backend")
+            else f"add --backend yolo (the default backend, {backend}, {why})"
+        )
+    )
+
+
 @app.command()
 def train(
     ctx: typer.Context,
@@ -42,17 +69,19 @@ def train(
     backend: Annotated[
         PoseBackendName,
         typer.Option(
-            help="yolo: one network finds boxes and keypoints (Ultralytics). "
-            "heatmap: a centroid detector, then keypoints on a crop around each "
-            "animal, sized from the labels and rotated freely in training "
-            "(--model, --imgsz, --rotate, --scale, --translate are yolo's)."
+            help="heatmap (several times more accurate on the DeepLabCut "
+            "benchmark): a centroid detector, then keypoints on a crop around "
+            "each animal, sized from the labels and rotated freely in training. "
+            "yolo: one network finds boxes and keypoints (Ultralytics; "
+            "--model, --imgsz, --rotate, --scale, --translate are its own)."
         ),
-    ] = "yolo",
+    ] = "heatmap",
     model: Annotated[
-        str, typer.Option(help="Architecture, built from its config (no download).")
+        str,
+        typer.Option(help="yolo: architecture, built from its config (no download)."),
     ] = "yolo11n-pose",
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the frames.")] = 50,
-    imgsz: Annotated[int, typer.Option(min=32, help="Input size in px.")] = 640,
+    imgsz: Annotated[int, typer.Option(min=32, help="yolo: input size in px.")] = 640,
     batch: Annotated[int, typer.Option(min=1, help="Images per step.")] = 16,
     weights: Annotated[
         Path | None, typer.Option(help="Start from these weights (.pt).")
@@ -84,7 +113,7 @@ def train(
             metavar="DEG",
             min=0,
             max=180,
-            help="Rotate training images at random by up to +/- DEG degrees "
+            help="yolo: rotate training images at random by up to +/- DEG degrees "
             "(top views: any angle occurs, up to 180).",
         ),
     ] = 0.0,
@@ -94,7 +123,7 @@ def train(
             metavar="FRACTION",
             min=0,
             max=0.9,
-            help="Zoom training images in or out at random by up to FRACTION "
+            help="yolo: zoom training images in or out at random by up to FRACTION "
             "(0.5: 50-150 %).",
         ),
     ] = 0.5,
@@ -104,7 +133,8 @@ def train(
             metavar="FRACTION",
             min=0,
             max=0.9,
-            help="Shift training images at random by up to FRACTION of their size.",
+            help="yolo: shift training images at random by up to FRACTION of "
+            "their size.",
         ),
     ] = 0.1,
     augment: Annotated[
@@ -124,19 +154,15 @@ def train(
     """
     from etholoop.errors import ConfigError
     from etholoop.pose.backend import TrainParams
-    from etholoop.pose.train import RunInterrupted, previous_run_weights, train_pose
+    from etholoop.pose.train import (
+        RunInterrupted,
+        previous_run_backend,
+        previous_run_weights,
+        train_pose,
+    )
     from etholoop.project import Project
 
-    given = [  # by name: typer ships its own copy of click's ParameterSource
-        f"--{name}"
-        for name in YOLO_ONLY
-        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
-    ]
-    if backend == "heatmap" and given:
-        raise ConfigError(
-            f"{', '.join(given)}: options of the yolo backend; the heatmap backend "
-            "sizes its crops from the labels and rotates and zooms them itself"
-        )
+    given = [f"--{name}" for name in YOLO_ONLY if _from_command_line(ctx, name)]
     augmentations = [g for g in given if g[2:] in ("rotate", "scale", "translate")]
     if not augment and augmentations:
         raise ConfigError(
@@ -154,6 +180,16 @@ def train(
             if from_run is not None:
                 run_id = None if from_run == "latest" else int(from_run)
                 weights = previous_run_weights(project, run_id)
+                trained_with = previous_run_backend(project, run_id)
+                if not _from_command_line(ctx, "backend"):
+                    backend = trained_with
+                elif backend != trained_with:
+                    raise ConfigError(
+                        f"--from-run {from_run}: that run trained the "
+                        f"{trained_with} backend; --backend {backend} cannot "
+                        "continue from it"
+                    )
+            _refuse_yolo_options(ctx, backend, given)
             params = TrainParams(
                 model=model,
                 epochs=epochs,
@@ -238,8 +274,9 @@ def evaluate(
         console.print(f"  {'PCK@' + threshold:>14}: {format_metric(value)}")
     console.print(f"  {'RMSE px':>14}: {format_metric(metrics['rmse'], '.1f')}")
     console.print(
-        f"  {'animals':>14}: {metrics['n_missed']} missed, {metrics['n_extra']} "
-        f"extra, {metrics['n_frames_wrong_count']} frame(s) with a wrong count"
+        f"  {'animals':>14}: found {metrics['n_matched']} of {metrics['n_truth']} "
+        f"({metrics['n_missed']} missed), {metrics['n_extra']} extra, "
+        f"{metrics['n_frames_wrong_count']} frame(s) with a wrong count"
     )
     console.print(f"  metrics: {result.metrics_json}\n  plot:    {result.plot}")
 

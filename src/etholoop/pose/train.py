@@ -307,3 +307,13 @@ def previous_run_weights(project: Project, run_id: int | None) -> Path:
     if not weights.is_file():
         raise ProjectError(f"{weights}: weights of run {found_id} are missing")
     return weights
+
+
+def previous_run_backend(project: Project, run_id: int | None) -> str:
+    """The backend a finished training run (default: the latest) trained.
+
+    Raises:
+        ProjectError: no such finished run.
+    """
+    with project.store.session() as session:
+        return str(find_pose_run(session, run_id, str(project.root)).config["backend"])
