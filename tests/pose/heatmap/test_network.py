@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from etholoop.io import load_labels
 from etholoop.pose.heatmap.network import HeatmapNet, count_parameters, run_model
 from etholoop.pose.heatmap.samples import Augmentation
 from etholoop.pose.heatmap.train import (
@@ -129,16 +132,22 @@ def test_batches_stack_samples_and_drop_a_last_single_one() -> None:
 
 
 def _fit_tiny(
-    train: Any, val: Any, *, epochs: int, patience: int, on_epoch: Any
+    train: Any,
+    val: Any,
+    *,
+    epochs: int,
+    patience: int,
+    on_epoch: Any,
+    crop_size: float = 48.0,
 ) -> Any:
-    """`fit_models` of tiny fresh networks on arena frames (crop 48 px, CPU)."""
+    """`fit_models` of tiny fresh networks (32 px crops of `crop_size` px, CPU)."""
     return fit_models(
         train,
         val,
         [0, 2, 1, 3],
         keypoint_model=HeatmapNet(4, width=TINY.width),
         centroid_model=HeatmapNet(1, width=TINY.centroid_width),
-        crop_size=48.0,
+        crop_size=crop_size,
         settings=TINY,
         augmentation=Augmentation(),
         epochs=epochs,
@@ -168,6 +177,37 @@ def test_a_tiny_training_on_rendered_frames_lowers_its_loss(arena_frames) -> Non
     best = min(records, key=lambda r: r["val/rmse_px"])
     assert fitted.best_epoch == best["epoch"]
     assert set(fitted.keypoint_state) == set(HeatmapNet(4, width=8).state_dict())
+
+
+def test_a_tiny_training_on_real_mouse_frames_lowers_its_loss(
+    shared_data: Path,
+) -> None:
+    labels = load_labels(
+        shared_data / "dlc_openfield_mouse/labeled-data/m4s1/CollectedData_Pranav.csv"
+    )
+    frames = []
+    for frame in labels.frames[:10]:
+        (mouse,) = frame.instances
+        image = Image.open(labels.videos[frame.video].image_files[frame.frame_idx])
+        frames.append(
+            LabeledFrame(
+                image=np.asarray(image.convert("RGB")),
+                keypoints=mouse.keypoints[None],
+                labeled=mouse.labeled[None],
+            )
+        )
+    torch.manual_seed(0)
+    records: list[dict[str, float]] = []
+    _fit_tiny(
+        frames[:8],
+        frames[8:],
+        epochs=5,
+        patience=100,
+        on_epoch=records.append,
+        crop_size=200.0,
+    )
+    losses = [r["train/keypoint_loss"] for r in records]
+    assert losses[-1] < 0.75 * losses[0]
 
 
 def test_patience_stops_training_after_epochs_without_a_better_one(
