@@ -150,7 +150,9 @@ def train(
 
     The run (settings, the exact labels used, metrics per epoch, weights) is
     recorded in the store; a training-curve plot goes to its folder. Ctrl+C or
-    SIGTERM marks the run interrupted.
+    SIGTERM marks the run interrupted. The heatmap backend starts from the
+    project's latest `etholoop pretrain` run, when there is one and neither
+    --weights nor --from-run is given.
     """
     from etholoop.errors import ConfigError
     from etholoop.pose.backend import TrainParams
@@ -214,6 +216,8 @@ def train(
         f"run {result.run_id}: trained on {result.n_train} frames "
         f"(+{result.n_val} validation) for {len(result.epochs)} epoch(s)"
     )
+    if result.encoder is not None:
+        console.print(f"  started from the pretrained encoder {result.encoder}")
     console.print(f"  weights: {result.weights}\n  curves:  {result.curves}")
 
 

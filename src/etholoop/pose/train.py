@@ -50,6 +50,7 @@ class TrainReport:
         n_val: Validation frames (0: training frames validated).
         epochs: Metrics of every epoch, as the backend names them.
         curves: The training-curve plot.
+        encoder: The pretrained encoder training started from, if any.
     """
 
     run_id: int
@@ -59,6 +60,7 @@ class TrainReport:
     n_val: int
     epochs: list[dict[str, float]]
     curves: Path
+    encoder: Path | None = None
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -168,11 +170,13 @@ def train_pose(
     SIGHUP stopped it. The run folder gets the settings as asked for
     (`config.requested.yaml`), every setting resolved with the backend's own
     arguments and the library versions (`config.resolved.yaml`), and the frames
-    used (`split.json`), written before training starts.
+    used (`split.json`), written before training starts. A `pretrainable`
+    backend given neither weights nor an encoder starts from the latest
+    finished pretraining run (`pose.pretrain`).
 
     Raises:
         ProjectError: no splits or no labeled train+val frames.
-        ConfigError: an unknown backend.
+        ConfigError: an unknown backend, or an encoder it cannot use.
         RunInterrupted: Ctrl+C, SIGTERM or SIGHUP stopped the training.
     """
     trainer = get_backend(backend)
@@ -225,6 +229,7 @@ def train_pose(
         n_val=snapshot.n_val,
         epochs=result.epochs,
         curves=curves,
+        encoder=params.encoder,
     )
 
 

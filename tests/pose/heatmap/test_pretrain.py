@@ -154,6 +154,7 @@ def test_pretraining_then_training_runs_offline_and_starts_from_the_encoder(
     assert pretrained.n_frames == 12 and len(pretrained.epochs) == 1
     resolved = yaml.safe_load((trained.run_dir / RESOLVED_CONFIG).read_text())
     assert resolved["backend_arguments"]["encoder"] == str(pretrained.weights)
+    assert trained.encoder == pretrained.weights
     with pytest.raises(socket.gaierror):  # the guard did refuse
         socket.getaddrinfo("example.org", 80)
 
