@@ -165,6 +165,8 @@ def train(
     from etholoop.project import Project
 
     given = [f"--{name}" for name in YOLO_ONLY if _from_command_line(ctx, name)]
+    if from_run is None:  # else the backend may be the earlier run's
+        _refuse_yolo_options(ctx, backend, given)
     augmentations = [g for g in given if g[2:] in ("rotate", "scale", "translate")]
     if not augment and augmentations:
         raise ConfigError(
@@ -191,7 +193,7 @@ def train(
                         f"{trained_with} backend; --backend {backend} cannot "
                         "continue from it"
                     )
-            _refuse_yolo_options(ctx, backend, given)
+                _refuse_yolo_options(ctx, backend, given)
             params = TrainParams(
                 model=model,
                 epochs=epochs,
