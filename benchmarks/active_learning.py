@@ -107,11 +107,11 @@ class Defaults:
 
 DEFAULTS = {
     "heatmap": Defaults(
-        rounds=6,
-        step=8,
-        seed_labels=8,
+        rounds=5,
+        step=2,
+        seed_labels=2,
         seed_epochs=30,
-        epochs=6,
+        epochs=5,
         batch=16,
         imgsz=None,
     ),
@@ -125,10 +125,12 @@ DEFAULTS = {
         imgsz=320,
     ),
 }
-"""Heatmap: 8 to 48 labels in 6 rounds; an epoch is at least 256 augmented
-crops, so 30 epochs from scratch and 6 per round when fine-tuning the last
-model; 3 seeds x 3 strategies take about an hour on the 2 cores with 2 jobs
-(`Settings.estimate_s`). Yolo: the schedule of the runs in benchmarks/README.md."""
+"""Heatmap: 2 to 10 labels in 5 rounds (from 8 labels its seed models are
+already at 3 px, below every RMSE threshold); an epoch is at least 256
+augmented crops, so 30 epochs from scratch and 5 per round when fine-tuning the
+last model; 3 seeds x 3 strategies take about 47 minutes on the 2 cores with 2
+jobs (`Settings.estimate_s`). Yolo: the schedule of the runs in
+benchmarks/README.md."""
 
 
 @frozen
