@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from attrs import evolve, frozen
@@ -39,6 +37,7 @@ from etholoop.store import (
     save_frame_instances,
 )
 from etholoop.store.models import InstanceRow, ModelRun, SplitMember
+from tests.fixtures.network import NetworkGuard
 
 DLC_MAP = {"snout": "nose", "leftear": "earL", "rightear": "earR", "tailbase": "tailB"}
 MOUSE = SkeletonConfig(
@@ -47,27 +46,6 @@ MOUSE = SkeletonConfig(
     symmetry=[("earL", "earR")],
 )
 TINY = TrainParams(epochs=1, imgsz=128, batch=16, workers=0)
-
-
-class NetworkGuard:
-    """Refuses internet connections and name lookups, remembering each attempt."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.attempts: list[str] = []
-        real_connect = socket.socket.connect
-
-        def connect(sock: socket.socket, address: Any) -> None:
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                self.attempts.append(f"connect {address}")
-                raise OSError("network access is not allowed in this test")
-            real_connect(sock, address)
-
-        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            self.attempts.append(f"lookup {host}")
-            raise socket.gaierror("name lookups are not allowed in this test")
-
-        monkeypatch.setattr(socket.socket, "connect", connect)
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @frozen
