@@ -57,6 +57,24 @@ def test_init_then_status_json(tmp_path: Path) -> None:
     assert code == 0 and "Frames and labels" in out
 
 
+def _split_arena_project(
+    tmp_path: Path, *, n_frames: int, train_val: int
+) -> tuple[Path, dict[str, Path]]:
+    """A project of a generated 2-mouse arena's labels, split by the CLI, and the
+    arena's files (`synth.write_arena`)."""
+    arena = write_arena(
+        make_arena(n_animals=2, n_frames=n_frames, width=96, height=64, seed=0),
+        tmp_path / "arena",
+    )
+    proj = tmp_path / "proj"
+    assert _run(*INIT, str(proj))[0] == 0
+    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
+    split = ("--test", "0.25", "--train-val", str(train_val), "--predict", "0")
+    code, out = _run("split", str(proj), *split)
+    assert code == 0, out
+    return proj, arena
+
+
 def _error_line(args: list[str]) -> str:
     """Run the installed CLI in a subprocess, as a user would, and return stderr."""
     proc = subprocess.run(
@@ -251,17 +269,7 @@ def test_train_defaults_to_heatmap_and_evaluate_counts_the_animals_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ETHOLOOP_THREADS", "1")  # the backend sets torch's threads
-    arena = write_arena(
-        make_arena(n_animals=2, n_frames=12, width=96, height=64, seed=0),
-        tmp_path / "arena",
-    )
-    proj = tmp_path / "proj"
-    assert _run(*INIT, str(proj))[0] == 0
-    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
-    code, out = _run(
-        "split", str(proj), "--test", "0.25", "--train-val", "9", "--predict", "0"
-    )
-    assert code == 0, out
+    proj, _ = _split_arena_project(tmp_path, n_frames=12, train_val=9)
     threads = torch.get_num_threads()
     try:
         code, out = _run("train", str(proj), "--epochs", "1", "--device", "cpu")
@@ -289,15 +297,7 @@ def test_train_defaults_to_heatmap_and_evaluate_counts_the_animals_found(
 
 @pytest.mark.slow
 def test_from_run_continues_with_the_backend_that_run_trained(tmp_path: Path) -> None:
-    arena = write_arena(
-        make_arena(n_animals=2, n_frames=12, width=96, height=64, seed=0),
-        tmp_path / "arena",
-    )
-    proj = tmp_path / "proj"
-    assert _run(*INIT, str(proj))[0] == 0
-    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
-    split = ("--test", "0.25", "--train-val", "9", "--predict", "0")
-    assert _run("split", str(proj), *split)[0] == 0
+    proj, _ = _split_arena_project(tmp_path, n_frames=12, train_val=9)
     tiny = ["--epochs", "1", "--imgsz", "64", "--batch", "8", "--device", "cpu"]
     code, out = _run("train", str(proj), "--backend", "yolo", *tiny)
     assert code == 0, out
@@ -315,17 +315,7 @@ def test_from_run_continues_with_the_backend_that_run_trained(tmp_path: Path) ->
 
 
 def test_status_as_json_and_as_tables(tmp_path: Path) -> None:
-    arena = write_arena(
-        make_arena(n_animals=2, n_frames=20, width=96, height=64, seed=0),
-        tmp_path / "arena",
-    )
-    proj = tmp_path / "proj"
-    assert _run(*INIT, str(proj))[0] == 0
-    assert _run("import", str(proj), str(arena["labels"]))[0] == 0
-    code, out = _run(
-        "split", str(proj), "--test", "0.25", "--train-val", "10", "--predict", "0"
-    )
-    assert code == 0, out
+    proj, arena = _split_arena_project(tmp_path, n_frames=20, train_val=10)
     with Project.open(proj) as project, project.store.session() as session:
         cycle = latest_cycle(session)
         assert cycle is not None
