@@ -12,6 +12,7 @@ latest such run. Nothing is downloaded.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -224,10 +225,11 @@ def _read_regions(
         )
     arenas = []
     sides: list[float] = []
-    shortest = min(_frame_sides(videos))
+    shortest = math.inf
     for (path, _), chosen in zip(videos, picks, strict=True):
         with open_video(path) as reader:
             scale = analysis_scale(reader.width, reader.height)
+            shortest = min(shortest, reader.width, reader.height)
             sample = [
                 downscaled_gray(reader.read_frame(int(i)), scale)
                 for i in chosen[:: max(1, len(chosen) // BACKGROUND_FRAMES)]
@@ -255,12 +257,3 @@ def _read_regions(
                     regions.append(cut_region(image, center, crop_size, out_size))
                     step(1)
     return np.stack(regions), float(crop_size)
-
-
-def _frame_sides(videos: Sequence[tuple[Path, int]]) -> list[int]:
-    """The shorter frame side of each video in px."""
-    sides = []
-    for path, _ in videos:
-        with open_video(path) as reader:
-            sides.append(min(reader.width, reader.height))
-    return sides
