@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etholoop.types import (
+    Detections,
     Ethogram,
     FrameLabels,
     Instance,
@@ -106,3 +107,48 @@ def test_track_names_cover_every_track_id() -> None:
     labels = LabelSet(MOUSE, [VideoRef("v.mp4")], [FrameLabels(0, 0, [inst])], ["f"])
     assert labels.track_names == ["f", "track_1", "track_2"]
     assert LabelSet(MOUSE, [VideoRef("v.mp4")], []).track_names == []
+
+
+def test_detections_from_frames_keeps_each_frames_rows() -> None:
+    first = (np.ones((2, 4)), [0.9, 0.8], np.zeros((2, 3, 2)), np.ones((2, 3)))
+    empty = (np.zeros((0, 4)), [], np.zeros((0, 3, 2)), np.zeros((0, 3)))
+    last = (np.full((1, 4), 5.0), [0.7], np.ones((1, 3, 2)), np.ones((1, 3)))
+    detections = Detections.from_frames([first, empty, last], n_keypoints=3)
+    assert detections.n_frames == 3
+    assert detections.n_keypoints == 3
+    assert detections.offsets.tolist() == [0, 2, 2, 3]
+    assert detections.box_scores[detections.rows(0)].tolist() == [0.9, 0.8]
+    assert detections.boxes[detections.rows(1)].shape == (0, 4)
+    assert detections.boxes[detections.rows(2)].tolist() == [[5.0] * 4]
+
+
+def test_detections_of_a_video_without_animals() -> None:
+    detections = Detections.from_frames([], n_keypoints=4)
+    assert detections.n_frames == 0
+    assert detections.keypoints.shape == (0, 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("offsets", "message"),
+    [([0, 3], "from 0 to 2 rows"), ([0, 2, 1, 2], "must not decrease")],
+)
+def test_detections_reject_offsets(offsets: list[int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Detections(
+            offsets=offsets,
+            boxes=np.zeros((2, 4)),
+            box_scores=np.zeros(2),
+            keypoints=np.zeros((2, 1, 2)),
+            keypoint_scores=np.zeros((2, 1)),
+        )
+
+
+def test_detections_reject_mismatched_arrays() -> None:
+    with pytest.raises(ValueError, match="keypoint_scores"):
+        Detections(
+            offsets=[0, 2],
+            boxes=np.zeros((2, 4)),
+            box_scores=np.zeros(2),
+            keypoints=np.zeros((2, 3, 2)),
+            keypoint_scores=np.zeros((2, 2)),
+        )

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 from attrs import field, frozen
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 Split = Literal["test", "trainval", "predict", "reserve"]
 SPLITS: tuple[Split, ...] = get_args(Split)
@@ -335,6 +335,100 @@ class LabelSet:
             self.tracks[t] if t < len(self.tracks) else f"track_{t}"
             for t in range(n_tracks)
         ]
+
+
+@frozen(eq=False)
+class Detections:
+    """Animals a pose model found in each frame of a video, identities not yet known.
+
+    Rows of all frames lie in one set of arrays, frame t's in rows
+    `offsets[t]:offsets[t + 1]` (a frame may have none), so that a tracker's
+    inner loop reads them without Python objects.
+
+    Attributes:
+        offsets: Row offsets, shape (frames + 1,), offsets[0] = 0, not decreasing.
+        boxes: Boxes x1, y1, x2, y2 in px, shape (n, 4).
+        box_scores: Box confidences, shape (n,).
+        keypoints: Keypoints in px, shape (n, keypoints, 2); NaN = not found.
+        keypoint_scores: Keypoint confidences, shape (n, keypoints).
+    """
+
+    offsets: NDArray[np.int64] = field(
+        converter=lambda v: np.array(v, dtype=np.int64), validator=_ndim(1)
+    )
+    boxes: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(2))
+    box_scores: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(1))
+    keypoints: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(3))
+    keypoint_scores: NDArray[np.float64] = field(
+        converter=_float_array, validator=_ndim(2)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the offsets cover the rows and the arrays agree."""
+        n = self.boxes.shape[0]
+        if self.offsets.size == 0 or self.offsets[0] != 0 or self.offsets[-1] != n:
+            raise ValueError(
+                f"Detections.offsets must run from 0 to {n} rows, got "
+                f"{self.offsets[:1].tolist()}..{self.offsets[-1:].tolist()}"
+            )
+        if np.any(np.diff(self.offsets) < 0):
+            raise ValueError("Detections.offsets must not decrease")
+        k = self.keypoints.shape[1]
+        expected = {
+            "boxes": (n, 4),
+            "box_scores": (n,),
+            "keypoints": (n, k, 2),
+            "keypoint_scores": (n, k),
+        }
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(
+                    f"Detections.{name}: expected {shape}, "
+                    f"got {getattr(self, name).shape}"
+                )
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike, ArrayLike]],
+        n_keypoints: int,
+    ) -> Detections:
+        """Detections from per-frame (boxes, box_scores, keypoints, keypoint_scores).
+
+        Args:
+            frames: One tuple per frame, arrays of shapes (n, 4), (n,),
+                (n, K, 2) and (n, K); n may be 0.
+            n_keypoints: K, for a video without a single detection.
+        """
+        counts = [len(np.asarray(f[1]).reshape(-1)) for f in frames]
+
+        def stacked(i: int, shape: tuple[int, ...]) -> NDArray[np.float64]:
+            parts = [
+                np.asarray(f[i], dtype=np.float64).reshape(-1, *shape) for f in frames
+            ]
+            return np.concatenate(parts) if parts else np.zeros((0, *shape))
+
+        return cls(
+            offsets=np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]),
+            boxes=stacked(0, (4,)),
+            box_scores=stacked(1, ()),
+            keypoints=stacked(2, (n_keypoints, 2)),
+            keypoint_scores=stacked(3, (n_keypoints,)),
+        )
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.offsets.size - 1)
+
+    @property
+    def n_keypoints(self) -> int:
+        """Keypoints per detection."""
+        return int(self.keypoints.shape[1])
+
+    def rows(self, frame: int) -> slice:
+        """The rows of one frame's detections."""
+        return slice(int(self.offsets[frame]), int(self.offsets[frame + 1]))
 
 
 @frozen(eq=False)
