@@ -21,6 +21,7 @@ ROW_CLASSES = {
     "InstanceRow",
     "ModelRun",
     "SplitMember",
+    "TrackedVideo",
     "Video",
 }
 RESULT_METHODS = {"execute", "scalar", "scalars"}

@@ -18,6 +18,7 @@ from etholoop.store.runs import (
     add_model_run,
     end_model_run,
     list_running_runs,
+    reopen_model_run,
     update_model_run,
 )
 
@@ -25,14 +26,25 @@ if TYPE_CHECKING:
     from etholoop.store import ModelRun
 
 
+def _this_process() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
 def start_run(
     session: Session, *, stage: str, config: dict[str, Any], cycle_id: int | None
 ) -> ModelRun:
     """Add a running model run of this process; the caller fills in `run_dir`."""
-    process = {"pid": os.getpid(), "host": socket.gethostname()}
     return add_model_run(
-        session, stage=stage, config={**config, "process": process}, cycle_id=cycle_id
+        session,
+        stage=stage,
+        config={**config, "process": _this_process()},
+        cycle_id=cycle_id,
     )
+
+
+def resume_run(session: Session, run_id: int) -> None:
+    """Mark an earlier run running again, in this process (it gets more work)."""
+    reopen_model_run(session, run_id, config={"process": _this_process()})
 
 
 def finish_run(

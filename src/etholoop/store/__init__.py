@@ -15,6 +15,7 @@ from etholoop.store.models import (
     InstanceRow,
     ModelRun,
     SplitMember,
+    TrackedVideo,
     Video,
 )
 from etholoop.store.splits import (
@@ -40,6 +41,7 @@ __all__ = [
     "ModelRun",
     "SplitMember",
     "Store",
+    "TrackedVideo",
     "Video",
     "add_frame_instances",
     "add_video",

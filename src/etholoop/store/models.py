@@ -1,5 +1,7 @@
 """SQLAlchemy models of the label store: videos, frames, cycles, splits, labels, runs.
 
+Tracking runs record each video they tracked in `tracked_videos`.
+
 Keypoints are stored as JSON lists (`[[x, y] | null, ...]`) so that one row holds one
 animal in one frame and a save touches as few rows as possible; JSON has no NaN, so
 unlabeled keypoints are null.
@@ -175,6 +177,38 @@ class ModelRun(Base):
         DateTime(timezone=True), default=utcnow
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+TRACK_VIDEO_STATUSES = ("running", "done", "failed")
+
+
+class TrackedVideo(Base):
+    """One video of a tracking run: how far it got, its files and its quality.
+
+    A run folder holds the files of every video tracked with one pose run and one
+    set of tracker parameters; a video `done` there is not tracked again.
+    """
+
+    __tablename__ = "tracked_videos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("model_runs.id", ondelete="CASCADE"), index=True
+    )
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str | None] = mapped_column(String(1024))
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "video_id", name="uq_tracked_videos_run_video"),
+        CheckConstraint(_in("status", TRACK_VIDEO_STATUSES), name="status"),
+    )
 
 
 class InstanceRow(Base):

@@ -43,6 +43,13 @@ def end_model_run(session: Session, run_id: int, *, status: str) -> ModelRun:
     return run
 
 
+def reopen_model_run(session: Session, run_id: int, *, config: dict[str, Any]) -> None:
+    """Mark a run `running` again (a stage that adds work to an earlier run)."""
+    run = _existing_run(session, run_id)
+    run.status, run.finished_at = "running", None
+    run.config = {**run.config, **config}
+
+
 def set_run_dir(session: Session, run_id: int, run_dir: str) -> None:
     """Record the folder of a run's files (relative to the project inside it)."""
     _existing_run(session, run_id).run_dir = run_dir
