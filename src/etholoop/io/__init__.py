@@ -25,6 +25,13 @@ from etholoop.io.dlc import read_dlc, write_dlc
 from etholoop.io.nwb import read_nwb, write_nwb
 from etholoop.io.skeleton_map import KeypointMatch, map_to_skeleton, match_keypoints
 from etholoop.io.slp import read_slp, write_slp
+from etholoop.io.tracks import (
+    TRACK_FORMATS,
+    labels_to_tracks,
+    read_tracks,
+    tracks_to_labels,
+    write_tracks,
+)
 from etholoop.io.yolo import read_yolo, write_yolo
 from etholoop.types import LabelSet
 
@@ -36,11 +43,13 @@ FORMATS: tuple[str, ...] = tuple(
 
 __all__ = [
     "FORMATS",
+    "TRACK_FORMATS",
     "ImageMap",
     "KeypointMatch",
     "LabelFormat",
     "detect_format",
     "export_image_names",
+    "labels_to_tracks",
     "load_labels",
     "map_to_skeleton",
     "match_keypoints",
@@ -48,12 +57,15 @@ __all__ = [
     "read_dlc",
     "read_nwb",
     "read_slp",
+    "read_tracks",
     "read_yolo",
     "save_labels",
+    "tracks_to_labels",
     "write_coco",
     "write_dlc",
     "write_nwb",
     "write_slp",
+    "write_tracks",
     "write_yolo",
 ]
 
