@@ -37,6 +37,8 @@ COMMAND_NAMES = {
     "predict",
     "evaluate",
     "cycle",
+    "track",
+    "evaluate-tracks",
     "serve",
 }
 

@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from etholoop.errors import ConfigError
+from etholoop.track.params import TrackerParams
 from etholoop.types import Skeleton
 
 CONFIG_NAME = "etholoop.yaml"
@@ -82,6 +90,34 @@ class VideoConfig(_Strict):
     keyframe_interval: int = Field(default=30, ge=1)
 
 
+_TRACKER = TrackerParams(max_ids=1)
+"""The tracker's defaults, which the config's are."""
+
+
+class TrackingConfig(_Strict):
+    """Defaults for `etholoop track`: the tracker's parameters (`TrackerParams`).
+
+    The names are the reference tracker's (BehavTrack); `framesSkip_limit` is
+    accepted for `max_skip`. `max_ids` None means the project's `animals`.
+    """
+
+    max_ids: int | None = Field(default=None, ge=1)
+    alpha: float = Field(default=_TRACKER.alpha, ge=0, le=1)
+    cost_threshold: float = Field(default=_TRACKER.cost_threshold, ge=0)
+    max_skip: int = Field(
+        default=_TRACKER.max_skip,
+        ge=0,
+        validation_alias=AliasChoices("max_skip", "framesSkip_limit"),
+    )
+    release_id_at_value: int = Field(default=_TRACKER.release_id_at_value, ge=1)
+    visibility_threshold: float = Field(
+        default=_TRACKER.visibility_threshold, ge=0, le=1
+    )
+    max_gap: int = Field(default=_TRACKER.max_gap, ge=0)
+    smooth_window: int = Field(default=_TRACKER.smooth_window, ge=0)
+    offline: bool = _TRACKER.offline
+
+
 class ProjectConfig(_Strict):
     """Everything `etholoop.yaml` holds."""
 
@@ -91,6 +127,7 @@ class ProjectConfig(_Strict):
     behaviors: list[str] = Field(default_factory=list)
     store: StoreConfig = Field(default_factory=StoreConfig)
     video: VideoConfig = Field(default_factory=VideoConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
     @model_validator(mode="after")
     def _check_behaviors(self) -> ProjectConfig:

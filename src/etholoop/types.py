@@ -45,6 +45,10 @@ def _float_array(value: Any) -> NDArray[np.float64]:
     return np.array(value, dtype=np.float64)
 
 
+def _int_array(value: Any) -> NDArray[np.int64]:
+    return np.array(value, dtype=np.int64)
+
+
 def _optional_float_array(value: Any) -> NDArray[np.float64] | None:
     return None if value is None else np.array(value, dtype=np.float64)
 
@@ -353,9 +357,7 @@ class Detections:
         keypoint_scores: Keypoint confidences, shape (n, keypoints).
     """
 
-    offsets: NDArray[np.int64] = field(
-        converter=lambda v: np.array(v, dtype=np.int64), validator=_ndim(1)
-    )
+    offsets: NDArray[np.int64] = field(converter=_int_array, validator=_ndim(1))
     boxes: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(2))
     box_scores: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(1))
     keypoints: NDArray[np.float64] = field(converter=_float_array, validator=_ndim(3))

@@ -3,7 +3,7 @@
 One module per command group registers its commands on `app` when imported:
 `project` (init, add-videos, preprocess, info), `labels` (import, export),
 `sampling` (sample, split), `status`, `synth`, `pretrain`, `pose` (train,
-predict, evaluate, cycle) and `serve`. Heavy libraries (torch, ultralytics)
+predict, evaluate, cycle), `track` and `serve`. Heavy libraries (torch, ultralytics)
 are imported inside the commands that need them so that `etholoop --help`
 answers at once.
 """
@@ -12,7 +12,8 @@ from etholoop.cli._common import app
 
 # Imported in the order `etholoop --help` lists their commands.
 # isort: off
-from etholoop.cli import project, labels, sampling, status, synth, pretrain, pose, serve  # noqa: F401
+from etholoop.cli import project, labels, sampling, status, synth  # noqa: F401
+from etholoop.cli import pretrain, pose, track, evaluate_tracks, serve  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]
