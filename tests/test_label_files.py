@@ -335,3 +335,50 @@ def test_project_label_set_names_the_stored_frame_of_each_frame(
             ):
                 stored = load_frame_instances(session, frame_id)
                 assert [i.id for i in stored] == [i.id for i in frame.instances]
+
+
+def test_track_names_are_stored_and_come_back_on_export(tmp_path: Path) -> None:
+    from etholoop.synth import make_arena, write_arena
+
+    first = write_arena(
+        make_arena(n_animals=2, n_frames=4, width=96, height=64, seed=1),
+        tmp_path / "first",
+    )["labels"]
+    second_arena = write_arena(
+        make_arena(n_animals=2, n_frames=4, width=96, height=64, seed=2),
+        tmp_path / "second",
+    )["labels"]
+    # The second file names its tracks in the other order.
+    labels = load_labels(second_arena)
+    assert labels.tracks == ("mouse0", "mouse1")
+    swapped = [
+        evolve(
+            frame,
+            instances=[evolve(i, track_id=1 - i.track_id) for i in frame.instances],
+        )
+        for frame in labels.frames
+    ]
+    second = tmp_path / "second-swapped.slp"
+    save_labels(
+        LabelSet(labels.skeleton, labels.videos, swapped, tracks=("mouse1", "mouse0")),
+        second,
+        "slp",
+    )
+    config = ProjectConfig(name="p", animals=2, skeleton=MOUSE)
+    with Project.create(tmp_path / "p", config) as project:
+        import_labels(project, first)
+        import_labels(project, second)
+        stored = project_label_set(project, with_images=False).labels
+        assert stored.tracks == ("mouse0", "mouse1")
+        for frame in stored.frames:
+            source = load_labels(first if frame.video == 0 else second)
+            (original,) = [f for f in source.frames if f.frame_idx == frame.frame_idx]
+            names = {
+                tuple(np.round(i.keypoints[0], 3)): source.tracks[i.track_id]
+                for i in original.instances
+            }
+            for inst in frame.instances:
+                key = tuple(np.round(inst.keypoints[0], 3))
+                assert stored.tracks[inst.track_id] == names[key]
+        export_labels(project, tmp_path / "out.slp", format="slp")
+    assert load_labels(tmp_path / "out.slp").tracks == ("mouse0", "mouse1")

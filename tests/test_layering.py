@@ -21,6 +21,7 @@ ROW_CLASSES = {
     "InstanceRow",
     "ModelRun",
     "SplitMember",
+    "TrackName",
     "TrackedVideo",
     "Video",
 }

@@ -29,6 +29,7 @@ from etholoop.store import (
     load_instances_by_frame,
 )
 from etholoop.store.label_files import frames_with_videos, holds_instances
+from etholoop.store.track_names import stored_track_names, track_ids_for
 from etholoop.types import (
     SOURCES,
     FrameLabels,
@@ -133,10 +134,18 @@ def import_labels(
             )
             video_ids.append(video.id)
             images.append(video.image_files)
+        track_ids = track_ids_for(session, labels.track_names)
         for frame in labels.frames:
             advance(1)
             instances = [
-                evolve(inst, source=source or inst.source, author=inst.author or author)
+                evolve(
+                    inst,
+                    source=source or inst.source,
+                    author=inst.author or author,
+                    track_id=None
+                    if inst.track_id is None
+                    else track_ids[inst.track_id],
+                )
                 for inst in frame.instances
             ]
             if not instances:
@@ -228,6 +237,7 @@ def _label_set(
         instances = load_instances_by_frame(
             session, frame_ids=frame_ids, sources=sources
         )
+        named = stored_track_names(session)
         by_video: dict[int, list[Frame]] = defaultdict(list)
         videos: dict[int, Video] = {}
         for frame, video in rows:
@@ -257,7 +267,9 @@ def _label_set(
             FrameLabels(video_idx, f.frame_idx, instances[f.id]) for f in video_frames
         )
         stored_ids.extend(f.id for f in video_frames)
-    labels = LabelSet(project.skeleton, refs, frames)
+    used = [i.track_id for f in frames for i in f.instances if i.track_id is not None]
+    tracks = [named.get(t, f"track_{t}") for t in range(max([-1, *used]) + 1)]
+    labels = LabelSet(project.skeleton, refs, frames, tracks=tracks)
     found = ProjectLabels(labels, stored_ids, images)
     return found, [videos[video_id] for video_id in by_video]
 

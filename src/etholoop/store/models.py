@@ -179,6 +179,17 @@ class ModelRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class TrackName(Base):
+    """The name of an animal identity (`instances.track_id`), e.g. "female"."""
+
+    __tablename__ = "track_names"
+
+    track_id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False
+    )
+    name: Mapped[str] = mapped_column(String(256), unique=True)
+
+
 TRACK_VIDEO_STATUSES = ("running", "done", "failed")
 
 

@@ -1,4 +1,8 @@
-"""tracked videos: each video of a tracking run, its status, error, files, quality
+"""tracked videos and track names
+
+`tracked_videos`: each video of a tracking run, its status, error, files, quality.
+`track_names`: the name of each identity `instances.track_id` refers to, so that
+imported track names (a SLEAP file's "female", "male") come back on export.
 
 Revision ID: 0005
 Revises: 0004
@@ -17,7 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add the `tracked_videos` table."""
+    """Add the `tracked_videos` and `track_names` tables."""
+    op.create_table(
+        "track_names",
+        sa.Column("track_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.PrimaryKeyConstraint("track_id", name=op.f("pk_track_names")),
+        sa.UniqueConstraint("name", name=op.f("uq_track_names_name")),
+    )
     op.create_table(
         "tracked_videos",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,6 +65,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the `tracked_videos` table."""
+    """Drop the `tracked_videos` and `track_names` tables."""
     op.drop_index(op.f("ix_tracked_videos_run_id"), table_name="tracked_videos")
     op.drop_table("tracked_videos")
+    op.drop_table("track_names")
