@@ -17,7 +17,10 @@ Detections are the ground truth with Gaussian jitter on every keypoint and box
 corner (sd `jitter` px) and each animal dropped in a frame with probability
 `drop`, rows shuffled within each frame, box scores drawn from U(0.5, 1),
 keypoint scores 1; identities removed. Noise settings: 5 px / 5 % and 10 px /
-10 %.
+10 %, each drawn `--draws` times (default 3) per seed: one draw moves the mice's
+IDF1 by up to 0.2, since a single wrong exit from a huddle swaps two identities
+for hundreds of frames, so targets are judged on each seed's mean over draws
+(the range of single draws is printed beside it).
 
 Trackers:
   etholoop         `track_identities`: online pass, offline swap repair, gap
@@ -34,17 +37,18 @@ positions are the detections' keypoints, the same for every tracker.
 
 The tracker parameters are `TrackerParams` defaults (max_ids = the number of
 animals) unless `--tune` searches a small grid (`TUNING_GRID`) for the best mean
-IDF1 over both noise settings of the tuning seed, the first of `--seeds`; the
+IDF1 over both noise settings and every draw of the tuning seed, the first of
+`--seeds`; the
 summary of targets uses the other seeds only.
 
-Printed: one table of every (scene, seed, noise, tracker) and a list of the
+Printed: one table of every (scene, seed, draw, noise, tracker) and a list of the
 issue's targets, met or not. Written to `--out` (default
 benchmarks/output/tracking): `tracking.csv` and `tracking.md`.
 
     .venv/bin/python benchmarks/tracking.py [--seeds 0,1,2] [--frames 3000]
-        [--contacts 80] [--animals 5] [--tune] [--out DIR] [--quick]
+        [--contacts 80] [--animals 5] [--draws 3] [--tune] [--out DIR] [--quick]
 
-`--quick` is a smoke run: 600 frames, 12 contacts, one seed.
+`--quick` is a smoke run: 600 frames, 12 contacts, one seed, one draw.
 """
 
 from __future__ import annotations
@@ -121,6 +125,7 @@ class Row:
 
     scene: str
     seed: int
+    draw: int
     tuning: bool
     jitter_px: float
     drop: float
@@ -268,18 +273,24 @@ def tracks_at_ids(
     return assemble_tracks(det, dense, names, skeleton)
 
 
-def scene_detections(scene: Scene, jitter: float, drop: float) -> Detections:
-    """The detections of one scene and noise setting, the same on every call."""
-    rng = np.random.default_rng([scene.seed, int(jitter), int(100 * drop)])
+def scene_detections(
+    scene: Scene, jitter: float, drop: float, draw: int = 0
+) -> Detections:
+    """The detections of one scene, noise setting and draw, the same on every call."""
+    rng = np.random.default_rng([scene.seed, int(jitter), int(100 * drop), draw])
     return noisy_detections(scene, jitter, drop, rng)
 
 
-def tune(scene: Scene, base: TrackerParams) -> TrackerParams:
+def tune(scene: Scene, base: TrackerParams, draws: int) -> TrackerParams:
     """The parameters with the best mean IDF1 over the noise settings of `scene`.
 
     `base` is tried first and kept on a tie; then every point of `TUNING_GRID`.
     """
-    dets = [scene_detections(scene, jitter, drop) for jitter, drop in NOISE]
+    dets = [
+        scene_detections(scene, jitter, drop, draw)
+        for jitter, drop in NOISE
+        for draw in range(draws)
+    ]
     grid: list[dict[str, Any]] = [{}] + [
         dict(zip(TUNING_GRID, values, strict=True))
         for values in itertools.product(*TUNING_GRID.values())
@@ -299,22 +310,25 @@ def tune(scene: Scene, base: TrackerParams) -> TrackerParams:
     return best
 
 
-def evaluate_scene(scene: Scene, params: TrackerParams, tuning: bool) -> Iterator[Row]:
-    """Every tracker on every noise setting of one scene."""
+def evaluate_scene(
+    scene: Scene, params: TrackerParams, tuning: bool, draws: int
+) -> Iterator[Row]:
+    """Every tracker on every noise setting and noise draw of one scene."""
     runners = {
         "etholoop": run_etholoop,
         "etholoop-online": run_etholoop_online,
         "bytetrack": ultralytics_runner("bytetrack", scene.image_hw),
         "botsort": ultralytics_runner("botsort", scene.image_hw),
     }
-    for jitter, drop in NOISE:
-        det = scene_detections(scene, jitter, drop)
+    for (jitter, drop), draw in itertools.product(NOISE, range(draws)):
+        det = scene_detections(scene, jitter, drop, draw)
         for name in TRACKERS:
             tracks, seconds = runners[name](det, params, scene.truth.skeleton)
             s = score_tracks(tracks, scene.truth, gate_px=GATE_PX)
             row = Row(
                 scene=scene.name,
                 seed=scene.seed,
+                draw=draw,
                 tuning=tuning,
                 jitter_px=jitter,
                 drop=drop,
@@ -334,7 +348,7 @@ def evaluate_scene(scene: Scene, params: TrackerParams, tuning: bool) -> Iterato
 
 
 HEADER = (
-    "| scene | seed | noise | tracker | IDF1 | MOTA | switches | ids | HOTA "
+    "| scene | seed | draw | noise | tracker | IDF1 | MOTA | switches | ids | HOTA "
     "| frames/s |"
 )
 
@@ -342,7 +356,7 @@ HEADER = (
 def _format_row(r: Row) -> str:
     seed = f"{r.seed}{' (tuning)' if r.tuning else ''}" if r.scene == "arena" else "-"
     return (
-        f"| {r.scene} | {seed} | {r.jitter_px:g} px / {100 * r.drop:g} % "
+        f"| {r.scene} | {seed} | {r.draw} | {r.jitter_px:g} px / {100 * r.drop:g} % "
         f"| {r.tracker} | {r.idf1:.3f} | {r.mota:.3f} | {r.id_switches} "
         f"| {r.n_ids} | {r.hota:.3f} | {r.frames_per_s:,.0f} |"
     )
@@ -354,6 +368,21 @@ def targets(rows: list[Row], n_animals: int) -> list[str]:
     def got(
         scene: str, noise: tuple[float, float], tracker: str, what: str
     ) -> list[Any]:
+        """Per held-out seed, the mean over its noise draws."""
+        by_seed: dict[int, list[Any]] = {}
+        for r in rows:
+            if (r.scene, (r.jitter_px, r.drop), r.tracker) == (
+                scene,
+                noise,
+                tracker,
+            ) and not r.tuning:
+                by_seed.setdefault(r.seed, []).append(getattr(r, what))
+        return [float(np.mean(v)) for _, v in sorted(by_seed.items())]
+
+    def every(
+        scene: str, noise: tuple[float, float], tracker: str, what: str
+    ) -> list[Any]:
+        """Every held-out seed's and draw's value."""
         return [
             getattr(r, what)
             for r in rows
@@ -371,22 +400,32 @@ def targets(rows: list[Row], n_animals: int) -> list[str]:
     if not idf1:
         lines.append("arena: no held-out seed was run (only the tuning seed)")
     else:
-        ids = got("arena", low, "etholoop", "n_ids")
+        ids = every("arena", low, "etholoop", "n_ids")
         switches = got("arena", low, "etholoop", "id_switches")
         idf1_high = got("arena", high, "etholoop", "idf1")
-        fast = got("arena", low, "etholoop", "frames_per_s")
-        byte = got("arena", low, "bytetrack", "frames_per_s")
+        fast = every("arena", low, "etholoop", "frames_per_s")
+        byte = every("arena", low, "bytetrack", "frames_per_s")
         ratio = [a / b for a, b in zip(fast, byte, strict=True)]
-        check("arena 5 px / 5 %: IDF1 >= 0.85", _span(idf1), min(idf1) >= 0.85)
+        check(
+            "arena 5 px / 5 %: IDF1 >= 0.85 (mean of each seed's draws)",
+            f"{_span(idf1)}; single draws "
+            f"{_span(every('arena', low, 'etholoop', 'idf1'))}",
+            min(idf1) >= 0.85,
+        )
         check(
             f"arena 5 px / 5 %: exactly {n_animals} ids",
             str(ids),
             set(ids) == {n_animals},
         )
-        check("arena 5 px / 5 %: <= 10 switches", str(switches), max(switches) <= 10)
         check(
-            "arena 10 px / 10 %: IDF1 >= 0.70",
-            _span(idf1_high),
+            "arena 5 px / 5 %: <= 10 switches (mean of each seed's draws)",
+            _span(switches, ".1f"),
+            max(switches) <= 10,
+        )
+        check(
+            "arena 10 px / 10 %: IDF1 >= 0.70 (mean of each seed's draws)",
+            f"{_span(idf1_high)}; single draws "
+            f"{_span(every('arena', high, 'etholoop', 'idf1'))}",
             min(idf1_high) >= 0.70,
         )
         check(
@@ -399,13 +438,13 @@ def targets(rows: list[Row], n_animals: int) -> list[str]:
             f"{_span(ratio, '.1f')}x",
             min(ratio) >= 5,
         )
-    flies_idf1 = got("flies", high, "etholoop", "idf1")
-    flies_ids = got("flies", high, "etholoop", "n_ids")
+    flies_idf1 = every("flies", high, "etholoop", "idf1")
+    flies_ids = every("flies", high, "etholoop", "n_ids")
     if flies_idf1:
         check(
-            "flies 10 px / 10 %: IDF1 >= 0.995 with 2 ids",
-            f"{flies_idf1[0]:.3f}, {flies_ids[0]} ids",
-            flies_idf1[0] >= 0.995 and flies_ids[0] == 2,
+            "flies 10 px / 10 %: IDF1 >= 0.995 with 2 ids, every draw",
+            f"{_span(flies_idf1)}, {sorted(set(flies_ids))} ids",
+            min(flies_idf1) >= 0.995 and set(flies_ids) == {2},
         )
     return lines
 
@@ -432,7 +471,7 @@ def write_outputs(rows: list[Row], lines: list[str], out: Path, header: str) -> 
         writer.writerow(fields)
         for r in rows:
             writer.writerow([getattr(r, name) for name in fields])
-    table = [HEADER, "|" + "---|" * 10, *(_format_row(r) for r in rows)]
+    table = [HEADER, "|" + "---|" * 11, *(_format_row(r) for r in rows)]
     text = "\n".join([header, "", *table, "", *(f"- {line}" for line in lines), ""])
     (out / "tracking.md").write_text(text)
 
@@ -448,11 +487,15 @@ def parse_args() -> argparse.Namespace:
         "--tune", action="store_true", help="grid-search on the first seed"
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/output/tracking"))
+    parser.add_argument(
+        "--draws", type=int, default=3, help="noise draws per seed and setting"
+    )
     parser.add_argument("--quick", action="store_true", help="600 frames, one seed")
     args = parser.parse_args()
     args.seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
     if args.quick:
         args.frames, args.contacts, args.seeds = 600, 12, args.seeds[:1]
+        args.draws = 1
     return args
 
 
@@ -475,12 +518,14 @@ def main() -> None:
             warm = scene_detections(scene, *NOISE[0])
             run_etholoop(warm, params, scene.truth.skeleton)  # compile numba once
             if args.tune:
-                params = tune(scene, params)
+                params = tune(scene, params, args.draws)
                 print(f"tuned on seed {seed}: {params}")
-        rows += evaluate_scene(scene, params, tuning=i == 0)
+        rows += evaluate_scene(scene, params, tuning=i == 0, draws=args.draws)
     if FLIES.is_file():
         flies = flies_scene(FLIES)
-        rows += evaluate_scene(flies, evolve(params, max_ids=2), tuning=False)
+        rows += evaluate_scene(
+            flies, evolve(params, max_ids=2), tuning=False, draws=args.draws
+        )
     else:
         print(f"flies skipped: {FLIES} not found")
     lines = targets(rows, args.animals)

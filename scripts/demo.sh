@@ -49,10 +49,13 @@ step "10. Predict on the frames to correct, then score the model on the test spl
 step "11. Next cycle: corrected frames join train+val, the least-sure frames are next"
 "$ETHOLOOP" cycle "$PROJECT" --strategy hybrid --n 20
 
-step "12. Where the project stands"
+step "12. Track the new video from the first frame to the last, 3 identities, with an overlay video"
+"$ETHOLOOP" track "$PROJECT" "$OUT/arena/arena.mp4" --overlay
+
+step "13. Where the project stands"
 "$ETHOLOOP" status "$PROJECT"
 
-step "13. Serve the annotation app for a moment and ask it for labeling progress"
+step "14. Serve the annotation app for a moment and ask it for labeling progress"
 PORT=${DEMO_PORT:-8799}
 "$ETHOLOOP" serve "$PROJECT" --port "$PORT" &
 SERVER=$!
@@ -83,6 +86,7 @@ Demo outputs:
   cached frame images (sampled)  $PROJECT/frames/
   COCO and YOLO exports          $OUT/exports/
   heatmap pose model run (weights, curves, test metrics) $PROJECT/runs/pose/
+  identity tracks (.slp .nc .csv .nwb, quality, overlay)  $PROJECT/tracks/
 Try: $ETHOLOOP status $PROJECT --json
 Label in your browser: $ETHOLOOP serve $PROJECT --open   (then press H for the shortcuts)
 DONE

@@ -3,9 +3,9 @@
 One module per command group registers its commands on `app` when imported:
 `project` (init, add-videos, preprocess, info), `labels` (import, export),
 `sampling` (sample, split), `status`, `synth`, `pretrain`, `pose` (train,
-predict, evaluate, cycle), `track` and `serve`. Heavy libraries (torch, ultralytics)
-are imported inside the commands that need them so that `etholoop --help`
-answers at once.
+predict, evaluate, cycle), `track`, `evaluate_tracks` (evaluate-tracks) and
+`serve`. Heavy libraries (torch, ultralytics) are imported inside the commands
+that need them so that `etholoop --help` answers at once.
 """
 
 from etholoop.cli._common import app
