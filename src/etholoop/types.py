@@ -41,6 +41,19 @@ def _ndim(n: int) -> Any:
     return check
 
 
+def at_least(minimum: float) -> Any:
+    """An attrs validator: the field must be >= `minimum` (named in the error)."""
+
+    def check(instance: object, attribute: Any, value: float) -> None:
+        if value < minimum:
+            raise ValueError(
+                f"{type(instance).__name__}.{attribute.name}: must be >= {minimum}, "
+                f"got {value}"
+            )
+
+    return check
+
+
 def _float_array(value: Any) -> NDArray[np.float64]:
     return np.array(value, dtype=np.float64)
 

@@ -60,6 +60,39 @@ def _nwb_name(name: str) -> str:
     return re.sub(r"[/:]", "_", name) or "animal"
 
 
+def new_pose_file(
+    skeleton: Skeleton,
+    session_description: str,
+    session_start_time: datetime.datetime | None,
+    *,
+    module_description: str,
+) -> tuple[Any, Any, Any]:
+    """A new NWB file with the behavior module and its ndx-pose skeleton.
+
+    Returns:
+        The `NWBFile`, its processing module (`MODULE`) and the ndx-pose
+        `Skeleton` that pose containers name.
+    """
+    from ndx_pose import Skeleton as NwbSkeleton
+    from ndx_pose import Skeletons
+    from pynwb import NWBFile
+
+    nwbfile = NWBFile(
+        session_description=session_description,
+        identifier=str(uuid.uuid4()),
+        session_start_time=session_start_time or datetime.datetime.now(datetime.UTC),
+    )
+    module = nwbfile.create_processing_module(
+        name=MODULE, description=module_description
+    )
+    edges = np.array(skeleton.edges, dtype=np.uint16).reshape(-1, 2)
+    nwb_skeleton = NwbSkeleton(
+        name="skeleton", nodes=list(skeleton.keypoints), edges=edges
+    )
+    module.add(Skeletons(skeletons=[nwb_skeleton]))
+    return nwbfile, module, nwb_skeleton
+
+
 @register_writer("nwb", file_name="labels.nwb")
 def write_nwb(
     labels: LabelSet,
@@ -82,25 +115,18 @@ def write_nwb(
     Raises:
         FormatError: if the file cannot be written.
     """
-    from ndx_pose import PoseEstimation, PoseEstimationSeries, Skeletons
-    from ndx_pose import Skeleton as NwbSkeleton
-    from pynwb import NWBHDF5IO, NWBFile
+    from ndx_pose import PoseEstimation, PoseEstimationSeries
+    from pynwb import NWBHDF5IO
     from pynwb.image import ImageSeries
 
     path = Path(path)
     rate = float(fps) if fps else 1.0
-    nwbfile = NWBFile(
-        session_description=session_description,
-        identifier=str(uuid.uuid4()),
-        session_start_time=session_start_time or datetime.datetime.now(datetime.UTC),
+    nwbfile, module, skeleton = new_pose_file(
+        labels.skeleton,
+        session_description,
+        session_start_time,
+        module_description="pose labels exported by etholoop",
     )
-    module = nwbfile.create_processing_module(
-        name=MODULE, description="pose labels exported by etholoop"
-    )
-    sk = labels.skeleton
-    edges = np.array(sk.edges, dtype=np.uint16).reshape(-1, 2)
-    skeleton = NwbSkeleton(name="skeleton", nodes=list(sk.keypoints), edges=edges)
-    module.add(Skeletons(skeletons=[skeleton]))
     several = len(labels.videos) > 1
     for v, video in enumerate(labels.videos):
         frames = [f for f in labels.frames if f.video == v]
@@ -140,7 +166,7 @@ def write_nwb(
                         else {}
                     ),
                 )
-                for k, kp in enumerate(sk.keypoints)
+                for k, kp in enumerate(labels.skeleton.keypoints)
             ]
             module.add(
                 PoseEstimation(

@@ -37,9 +37,9 @@ from etholoop.io.dlc import _COORDS, _read_csv_table, _read_h5_table, _Table
 from etholoop.io.dlc import _write_csv as write_dlc_csv
 from etholoop.io.nwb import (
     CONTROL_DESCRIPTION,
-    MODULE,
     REFERENCE_FRAME,
     _nwb_name,
+    new_pose_file,
     read_nwb,
 )
 from etholoop.io.sleap_bridge import to_sleap
@@ -433,27 +433,16 @@ def _read_dlc(path: Path) -> Tracks:
 def _write_nwb(
     tracks: Tracks, path: Path, video_path: str | None, fps: float | None
 ) -> None:
-    import datetime
-    import uuid
 
-    from ndx_pose import PoseEstimation, PoseEstimationSeries, Skeletons
-    from ndx_pose import Skeleton as NwbSkeleton
-    from pynwb import NWBHDF5IO, NWBFile
+    from ndx_pose import PoseEstimation, PoseEstimationSeries
+    from pynwb import NWBHDF5IO
     from pynwb.image import ImageSeries
 
     rate = float(fps) if fps else 1.0
-    nwbfile = NWBFile(
-        session_description="identity tracks written by etholoop",
-        identifier=str(uuid.uuid4()),
-        session_start_time=datetime.datetime.now(datetime.UTC),
+    description = "identity tracks written by etholoop"
+    nwbfile, module, skeleton = new_pose_file(
+        tracks.skeleton, description, None, module_description=description
     )
-    module = nwbfile.create_processing_module(
-        name=MODULE, description="identity tracks written by etholoop"
-    )
-    sk = tracks.skeleton
-    edges = np.array(sk.edges, dtype=np.uint16).reshape(-1, 2)
-    skeleton = NwbSkeleton(name="skeleton", nodes=list(sk.keypoints), edges=edges)
-    module.add(Skeletons(skeletons=[skeleton]))
     source = None
     if video_path:
         source = ImageSeries(
@@ -490,7 +479,7 @@ def _write_nwb(
                 confidence=scores[:, i, k],
                 confidence_definition="keypoint score",
             )
-            for k, kp in enumerate(sk.keypoints)
+            for k, kp in enumerate(tracks.skeleton.keypoints)
         ]
         module.add(
             PoseEstimation(

@@ -6,7 +6,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from etholoop.types import str_tuple
+from etholoop.types import at_least, str_tuple
 
 BEHAVIORS: tuple[str, ...] = ("rest", "walk", "groom", "rear", "chase")
 """Every behavior the motion model knows, in its canonical order."""
@@ -47,16 +47,6 @@ def _names(known: tuple[str, ...]) -> Any:
     return check
 
 
-def _at_least(minimum: float) -> Any:
-    def check(instance: object, attribute: Any, value: float) -> None:
-        if value < minimum:
-            raise ValueError(
-                f"ArenaSpec.{attribute.name}: must be >= {minimum}, got {value}"
-            )
-
-    return check
-
-
 def _even_size(instance: object, attribute: Any, value: int) -> None:
     if value < 64 or value % 2:
         raise ValueError(
@@ -91,24 +81,24 @@ class ArenaSpec:
             closer than this many px; by default 0.8 body lengths.
     """
 
-    n_animals: int = field(default=3, validator=_at_least(1))
-    n_frames: int = field(default=1800, validator=_at_least(1))
+    n_animals: int = field(default=3, validator=at_least(1))
+    n_frames: int = field(default=1800, validator=at_least(1))
     width: int = field(default=640, validator=_even_size)
     height: int = field(default=480, validator=_even_size)
-    fps: float = field(default=30.0, converter=float, validator=_at_least(1.0))
-    seed: int = field(default=0, validator=_at_least(0))
+    fps: float = field(default=30.0, converter=float, validator=at_least(1.0))
+    seed: int = field(default=0, validator=at_least(0))
     gray: bool = False
-    blur: float = field(default=0.0, converter=float, validator=_at_least(0.0))
-    noise: float = field(default=1.0, converter=float, validator=_at_least(0.0))
+    blur: float = field(default=0.0, converter=float, validator=at_least(0.0))
+    noise: float = field(default=1.0, converter=float, validator=at_least(0.0))
     behaviors: tuple[str, ...] = field(
         default=BEHAVIORS, converter=str_tuple, validator=_names(BEHAVIORS)
     )
     keypoints: tuple[str, ...] = field(
         default=DEFAULT_KEYPOINTS, converter=str_tuple, validator=_names(KEYPOINTS)
     )
-    min_contacts: int = field(default=0, validator=_at_least(0))
-    body_length: float = field(converter=float, validator=_at_least(8.0))
-    contact_distance: float = field(converter=float, validator=_at_least(1.0))
+    min_contacts: int = field(default=0, validator=at_least(0))
+    body_length: float = field(converter=float, validator=at_least(8.0))
+    contact_distance: float = field(converter=float, validator=at_least(1.0))
 
     @body_length.default
     def _default_body_length(self) -> float:

@@ -6,15 +6,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-
-def _at_least(minimum: float) -> Any:
-    def check(instance: object, attribute: Any, value: float) -> None:
-        if value < minimum:
-            raise ValueError(
-                f"TrackerParams.{attribute.name}: must be >= {minimum}, got {value}"
-            )
-
-    return check
+from etholoop.types import at_least
 
 
 def _fraction(instance: object, attribute: Any, value: float) -> None:
@@ -55,16 +47,14 @@ class TrackerParams:
             close contacts.
     """
 
-    max_ids: int = field(validator=_at_least(1))
+    max_ids: int = field(validator=at_least(1))
     alpha: float = field(default=0.8, converter=float, validator=_fraction)
-    cost_threshold: float = field(
-        default=1.2, converter=float, validator=_at_least(0.0)
-    )
-    max_skip: int = field(default=10, validator=_at_least(0))
-    release_id_at_value: int = field(default=30, validator=_at_least(1))
+    cost_threshold: float = field(default=1.2, converter=float, validator=at_least(0.0))
+    max_skip: int = field(default=10, validator=at_least(0))
+    release_id_at_value: int = field(default=30, validator=at_least(1))
     visibility_threshold: float = field(
         default=0.5, converter=float, validator=_fraction
     )
-    max_gap: int = field(default=10, validator=_at_least(0))
-    smooth_window: int = field(default=0, validator=_at_least(0))
+    max_gap: int = field(default=10, validator=at_least(0))
+    smooth_window: int = field(default=0, validator=at_least(0))
     offline: bool = True
