@@ -217,7 +217,9 @@ def _state(
         slope, at_ref = np.polyfit(t, centre[ok], 1)
     else:
         slope, at_ref = np.zeros(2), centre[ok[0]]
-    layout = np.nanmean(kp[ok] - centre[ok, None], axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a keypoint never seen: NaN
+        layout = np.nanmean(kp[ok] - centre[ok, None], axis=0)
     return at_ref, slope, layout
 
 
