@@ -92,9 +92,8 @@ def tracker_params(
         ProjectError: `max_ids` (given or configured) is below 1.
     """
     settings = config.tracking.model_dump()
-    chosen = max_ids if max_ids is not None else settings.pop("max_ids")
-    settings.pop("max_ids", None)
-    ids = config.animals if chosen is None else chosen
+    configured = settings.pop("max_ids")
+    ids = next(n for n in (max_ids, configured, config.animals) if n is not None)
     if ids < 1:
         raise ProjectError(f"max_ids must be at least 1, got {ids}")
     return TrackerParams(max_ids=ids, **settings)
