@@ -92,6 +92,25 @@ def test_slp_opens_in_sleap_io(tracks: Tracks, tmp_path: Path) -> None:
             )
 
 
+def test_slp_rows_are_what_sleap_io_writes(tracks: Tracks, tmp_path: Path) -> None:
+    """The array-built rows equal sleap-io's own writer's for the same labels."""
+    import h5py
+    import sleap_io as sio
+
+    from etholoop.io.sleap_bridge import to_sleap
+
+    ours = write_tracks(tracks, tmp_path / "ours.slp", "slp", video_path="arena.mp4")
+    theirs = tmp_path / "theirs.slp"
+    sio.save_slp(to_sleap(tracks_to_labels(tracks, "arena.mp4")), str(theirs))
+    with h5py.File(ours) as a, h5py.File(theirs) as b:
+        assert a["metadata"].attrs["format_id"] == b["metadata"].attrs["format_id"]
+        for name in ("frames", "instances", "pred_points", "points"):
+            mine, ref = a[name][:], b[name][:]
+            assert mine.dtype == ref.dtype and mine.shape == ref.shape, name
+            for field in ref.dtype.names:
+                np.testing.assert_array_equal(mine[field], ref[field], err_msg=field)
+
+
 def test_nc_has_movement_layout(tracks: Tracks, tmp_path: Path) -> None:
     import xarray as xr
 

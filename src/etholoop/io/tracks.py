@@ -255,13 +255,88 @@ def _with_nan_scores(tracks: Tracks) -> Tracks:
 def _write_slp(
     tracks: Tracks, path: Path, video_path: str | None, fps: float | None
 ) -> None:
+    """sleap-io writes the header; the frame, instance and point rows come from arrays.
+
+    sleap-io's own writer builds a Python object per animal, frame and point, which
+    for an hour of video costs more memory than the whole inference. Its header
+    (skeleton, video, track names, provenance, format version) is written from a
+    `Labels` without frames, then its empty row tables are replaced by the same
+    structured arrays filled in numpy, in the dtypes sleap-io chose.
+    """
     import sleap_io as sio
 
-    labels = to_sleap(tracks_to_labels(tracks, video_path or UNKNOWN_VIDEO))
+    header = LabelSet(
+        skeleton=tracks.skeleton,
+        videos=[VideoRef(video_path or UNKNOWN_VIDEO)],
+        frames=[],
+        tracks=tracks.individuals,
+    )
+    labels = to_sleap(header)
     labels.provenance[PROVENANCE_KEY] = {"n_frames": tracks.n_frames}
     if fps is not None:
         labels.provenance[PROVENANCE_KEY]["fps"] = float(fps)
     sio.save_slp(labels, str(path), embed=False, verbose=False)
+    with h5py.File(path, "r+") as f:
+        tables = ("frames", "instances", "pred_points")
+        dtypes = {name: f[name].dtype for name in tables}
+        rows = _slp_rows(tracks, dtypes)
+        for name, data in rows.items():
+            del f[name]
+            f.create_dataset(name, data=data, dtype=data.dtype)
+
+
+def _slp_rows(
+    tracks: Tracks, dtypes: dict[str, np.dtype[Any]]
+) -> dict[str, NDArray[np.void]]:
+    """The `frames`, `instances` and `pred_points` rows of `tracks` for a `.slp`.
+
+    Rows are what sleap-io writes for `tracks_to_labels(tracks)`: a frame per
+    frame with an animal, a predicted instance per animal with a keypoint there
+    (score: the mean of its keypoint scores; track: its individual), and every
+    keypoint of it as a point, NaN and not visible where missing.
+    """
+    present = _present(tracks)
+    has_instance: NDArray[np.bool_] = np.any(present, axis=2)
+    frame_idx = np.flatnonzero(has_instance.any(axis=1))
+    inst_t, inst_i = np.nonzero(has_instance)
+    k = tracks.skeleton.n_keypoints
+    n_inst = len(inst_t)
+    per_frame = has_instance[frame_idx].sum(axis=1)
+    ends = np.cumsum(per_frame)
+
+    frames = np.zeros(len(frame_idx), dtype=dtypes["frames"])
+    frames["frame_id"] = np.arange(len(frame_idx))
+    frames["video"] = 0
+    frames["frame_idx"] = frame_idx
+    frames["instance_id_start"] = ends - per_frame
+    frames["instance_id_end"] = ends
+
+    inst_present = present[inst_t, inst_i]
+    scores = np.where(
+        inst_present, tracks.scores[inst_t, inst_i].astype(np.float64), np.nan
+    )
+    frame_of = np.zeros(tracks.n_frames, dtype=np.int64)
+    frame_of[frame_idx] = np.arange(len(frame_idx))
+    instances = np.zeros(n_inst, dtype=dtypes["instances"])
+    instances["instance_id"] = np.arange(n_inst)
+    instances["instance_type"] = 1  # sleap-io's InstanceType.PREDICTED
+    instances["frame_id"] = frame_of[inst_t]
+    instances["skeleton"] = 0
+    instances["track"] = inst_i
+    instances["from_predicted"] = -1
+    instances["score"] = np.nanmean(scores, axis=1)
+    instances["point_id_start"] = np.arange(n_inst) * k
+    instances["point_id_end"] = np.arange(1, n_inst + 1) * k
+    instances["tracking_score"] = np.nan
+
+    xy = np.where(inst_present[..., None], tracks.xy[inst_t, inst_i], np.nan)
+    points = np.zeros(n_inst * k, dtype=dtypes["pred_points"])
+    points["x"] = xy[..., 0].ravel()
+    points["y"] = xy[..., 1].ravel()
+    points["visible"] = inst_present.ravel()
+    points["complete"] = False
+    points["score"] = scores.ravel()
+    return {"frames": frames, "instances": instances, "pred_points": points}
 
 
 def _slp_n_frames(path: Path) -> int | None:
