@@ -1,0 +1,274 @@
+"""Behavior models: fit on labeled videos, predict per-frame probabilities.
+
+`BehaviorModel.fit(videos)` returns a `BehaviorPredictor`, whose
+`predict_proba(tracks)` gives probabilities of shape (frames, individuals,
+behaviors), one independent (multi-label) column per behavior, and whose
+`predict(tracks)` turns them into bouts with the per-behavior `BoutParams`
+chosen during `fit`.
+
+`PoseFeatureModel` is the first family: the pose features of `features.py` and
+one LightGBM binary classifier per behavior. Its thresholds and bout
+post-processing are tuned on validation blocks *inside* the training frames:
+the labeled frames of each video are cut into `n_inner` contiguous blocks, a
+model trained on the others (minus `gap` frames around the block) predicts each
+block, and `tune_bouts` picks the parameters on those out-of-block
+probabilities; the final model is then trained on every labeled frame. Nothing
+of a test split is seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import lightgbm
+import numpy as np
+from attrs import field, frozen
+from numpy.typing import NDArray
+
+from etholoop.behavior.features import FeatureParams, video_features
+from etholoop.behavior.postprocess import BoutParams, apply_ethogram, tune_bouts
+from etholoop.behavior.splits import time_blocks
+from etholoop.pose.yolo_env import cpu_threads
+from etholoop.types import Ethogram, Tracks, at_least
+
+
+@frozen(eq=False)
+class LabeledVideo:
+    """One video's poses and the behavior labels to learn from.
+
+    Attributes:
+        tracks: Poses of every animal.
+        labels: Booleans, shape (frames, individuals, behaviors).
+        labeled: Which labels count, shape (frames, individuals): e.g. only the
+            subject an observer scored, only the training blocks of a split.
+    """
+
+    tracks: Tracks
+    labels: Ethogram
+    labeled: NDArray[np.bool_]
+
+    def __attrs_post_init__(self) -> None:
+        """Check that labels and mask fit the tracks."""
+        shape = (self.tracks.n_frames, len(self.tracks.individuals))
+        if self.labels.values.shape[:2] != shape or self.labeled.shape != shape:
+            raise ValueError(
+                f"LabeledVideo: labels {self.labels.values.shape} and mask "
+                f"{self.labeled.shape} do not match tracks {shape}"
+            )
+
+
+class BehaviorPredictor(Protocol):
+    """A fitted behavior model."""
+
+    @property
+    def behaviors(self) -> tuple[str, ...]:
+        """Names of the behaviors, the last axis of every output."""
+        ...
+
+    def predict_proba(self, tracks: Tracks) -> Ethogram:
+        """Probabilities, shape (frames, individuals, behaviors)."""
+        ...
+
+    def predict(self, tracks: Tracks) -> Ethogram:
+        """Booleans after thresholds and bout post-processing, same shape."""
+        ...
+
+
+class BehaviorModel(Protocol):
+    """A family of behavior models with its settings."""
+
+    def fit(self, videos: Sequence[LabeledVideo]) -> BehaviorPredictor:
+        """Learn from the labeled frames of `videos`."""
+        ...
+
+
+@frozen
+class BoostParams:
+    """LightGBM settings of `PoseFeatureModel` (see LightGBM's parameter docs).
+
+    Attributes:
+        n_trees: Boosting rounds.
+        learning_rate: Shrinkage per round.
+        num_leaves: Leaves per tree.
+        min_child_samples: Fewest frames in a leaf.
+        feature_fraction: Share of features each tree sees.
+        bagging_fraction: Share of frames each tree sees.
+        balance: Weigh positive frames up to the negatives' total, for rare
+            behaviors.
+        seed: Seed of the bagging and feature sampling.
+    """
+
+    n_trees: int = field(default=300, validator=at_least(1))
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_child_samples: int = 20
+    feature_fraction: float = 0.5
+    bagging_fraction: float = 0.8
+    balance: bool = False
+    seed: int = 0
+
+    def lightgbm_params(self) -> dict[str, Any]:
+        """The parameter dict of `lightgbm.train`, one thread per process."""
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "is_unbalance": self.balance,
+            "seed": self.seed,
+            "num_threads": cpu_threads(),
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbose": -1,
+        }
+
+
+@frozen
+class PoseFeatureModel:
+    """Pose features + LightGBM, thresholds and bouts tuned inside the training data.
+
+    Attributes:
+        features: What features to compute.
+        boost: LightGBM settings.
+        n_inner: Contiguous validation blocks the labeled frames are cut into.
+        gap: Frames on each side of a validation block left out of its training
+            (at least half the longest feature window, so windows do not reach
+            across).
+    """
+
+    features: FeatureParams = FeatureParams()
+    boost: BoostParams = BoostParams()
+    n_inner: int = field(default=4, validator=at_least(2))
+    gap: int = field(default=23, validator=at_least(0))
+
+    def fit(self, videos: Sequence[LabeledVideo]) -> PosePredictor:
+        """Tune bouts on inner validation blocks, then train on every labeled frame."""
+        behaviors = _behaviors(videos)
+        data = [_video_rows(v, self.features) for v in videos]
+        blocks = [
+            _inner_blocks(np.asarray(v.labeled.any(axis=1)), self.n_inner)
+            for v in videos
+        ]
+        out_of_block = [np.full(y.shape, np.nan) for _, y, _ in data]
+        for k in range(self.n_inner):
+            train_x, train_y, val = [], [], []
+            for (x, y, frame), block, oob in zip(
+                data, blocks, out_of_block, strict=True
+            ):
+                start, stop = block[k]
+                held = (frame >= start) & (frame < stop)
+                near = (frame >= start - self.gap) & (frame < stop + self.gap)
+                train_x.append(x[~near])
+                train_y.append(y[~near])
+                val.append((x[held], held, oob))
+            boosters = self._train(np.concatenate(train_x), np.concatenate(train_y))
+            for x, held, oob in val:
+                oob[held] = _predict(boosters, x)
+        bout_params = tuple(
+            tune_bouts(_segments(data, videos, out_of_block, b))
+            for b in range(len(behaviors))
+        )
+        boosters = self._train(
+            np.concatenate([x for x, _, _ in data]),
+            np.concatenate([y for _, y, _ in data]),
+        )
+        return PosePredictor(behaviors, self.features, boosters, bout_params)
+
+    def _train(self, x: NDArray[np.float32], y: NDArray[np.bool_]) -> list[Any]:
+        boosters: list[Any] = []
+        for b in range(y.shape[1]):
+            if y[:, b].all() or not y[:, b].any():
+                boosters.append(float(y[:, b].mean()) if y.size else 0.0)
+                continue
+            dataset = lightgbm.Dataset(x, y[:, b].astype(np.float32))
+            boosters.append(
+                lightgbm.train(
+                    self.boost.lightgbm_params(), dataset, self.boost.n_trees
+                )
+            )
+        return boosters
+
+
+@frozen(eq=False)
+class PosePredictor:
+    """A fitted `PoseFeatureModel`.
+
+    Attributes:
+        behaviors: Names of the behaviors.
+        features: The features it was trained on.
+        boosters: Per behavior, a LightGBM booster, or the constant probability
+            of a behavior that was always or never on in training.
+        bout_params: Per behavior, the tuned threshold and bout rules.
+    """
+
+    behaviors: tuple[str, ...]
+    features: FeatureParams
+    boosters: list[Any]
+    bout_params: tuple[BoutParams, ...]
+
+    def predict_proba(self, tracks: Tracks) -> Ethogram:
+        """Probabilities, shape (frames, individuals, behaviors)."""
+        x, _ = video_features(tracks, self.features)
+        n_frames, n_individuals, n_features = x.shape
+        p = _predict(self.boosters, x.reshape(-1, n_features))
+        values = p.reshape(n_frames, n_individuals, -1).astype(np.float32)
+        return Ethogram(values, self.behaviors, tracks.individuals)
+
+    def predict(self, tracks: Tracks) -> Ethogram:
+        """Booleans after each behavior's threshold and bout rules."""
+        return apply_ethogram(self.predict_proba(tracks), self.bout_params)
+
+
+def _behaviors(videos: Sequence[LabeledVideo]) -> tuple[str, ...]:
+    if not videos:
+        raise ValueError("fit needs at least one labeled video")
+    behaviors = videos[0].labels.behaviors
+    if any(v.labels.behaviors != behaviors for v in videos):
+        raise ValueError("fit: every video must label the same behaviors")
+    return behaviors
+
+
+def _video_rows(
+    video: LabeledVideo, params: FeatureParams
+) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.int64]]:
+    """Features, labels and frame index of each labeled (frame, animal)."""
+    x, _ = video_features(video.tracks, params)
+    frame, individual = np.nonzero(video.labeled)
+    y = video.labels.values[frame, individual].astype(bool)
+    return x[frame, individual], y, frame.astype(np.int64)
+
+
+def _inner_blocks(labeled: NDArray[np.bool_], n_blocks: int) -> list[tuple[int, int]]:
+    """Frame ranges holding near-equal shares of a video's labeled frames."""
+    frames = np.flatnonzero(labeled)
+    ranks = time_blocks(frames.size, n_blocks)
+    return [(int(frames[a]), int(frames[b - 1]) + 1) for a, b in ranks]
+
+
+def _predict(boosters: Sequence[Any], x: NDArray[np.float32]) -> NDArray[np.float64]:
+    columns = [
+        np.full(len(x), b) if isinstance(b, float) else b.predict(x) for b in boosters
+    ]
+    return np.stack(columns, axis=1)
+
+
+def _segments(
+    data: Sequence[tuple[Any, NDArray[np.bool_], NDArray[np.int64]]],
+    videos: Sequence[LabeledVideo],
+    probabilities: Sequence[NDArray[np.float64]],
+    behavior: int,
+) -> list[tuple[NDArray[np.float64], NDArray[np.bool_]]]:
+    """(probabilities, labels) of each run of consecutive labeled frames."""
+    segments = []
+    for (_, y, frame), video, p in zip(data, videos, probabilities, strict=True):
+        _, individual = np.nonzero(video.labeled)
+        for i in np.unique(individual):
+            rows = np.flatnonzero(individual == i)
+            breaks = np.flatnonzero(np.diff(frame[rows]) != 1) + 1
+            for part in np.split(rows, breaks):
+                segments.append((p[part, behavior], y[part, behavior]))
+    return segments

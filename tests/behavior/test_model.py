@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import numpy as np
+
+from etholoop.behavior import (
+    BoostParams,
+    LabeledVideo,
+    PoseFeatureModel,
+    ProximityRule,
+)
+from etholoop.evaluate.behavior import frame_counts
+from etholoop.synth import make_arena
+
+
+def test_tiny_lightgbm_fit_beats_the_majority_class_on_a_held_out_arena() -> None:
+    train, test = (make_arena(n_animals=2, n_frames=900, seed=s) for s in (0, 1))
+    video = LabeledVideo(train.tracks, train.ethogram, np.ones((900, 2), bool))
+    model = PoseFeatureModel(boost=BoostParams(n_trees=40), n_inner=2)
+    predictor = model.fit([video])
+    assert predictor.behaviors == train.ethogram.behaviors
+    proba = predictor.predict_proba(test.tracks)
+    assert proba.values.shape == test.ethogram.values.shape
+    assert ((proba.values >= 0) & (proba.values <= 1)).all()
+    pred = predictor.predict(test.tracks).values
+    truth = test.ethogram.values
+    frequent = int(np.argmax(train.ethogram.values.sum(axis=(0, 1))))
+    f1, majority = [], []
+    for k in range(len(predictor.behaviors)):
+        t = truth[..., k].ravel()
+        f1.append(np.nan_to_num(frame_counts(t, pred[..., k].ravel()).f1))
+        majority.append(
+            np.nan_to_num(frame_counts(t, np.full(t.size, k == frequent)).f1)
+        )
+    assert np.mean(f1) > np.mean(majority) + 0.3
+
+
+def test_unlabeled_frames_and_animals_are_not_learned() -> None:
+    arena = make_arena(n_animals=2, n_frames=400, seed=2)
+    labeled = np.zeros((400, 2), bool)
+    labeled[:200, 0] = True
+    video = LabeledVideo(arena.tracks, arena.ethogram, labeled)
+    rule = ProximityRule().fit([video])
+    assert len(rule.thresholds) == len(arena.ethogram.behaviors)
+    pred = rule.predict(arena.tracks).values
+    assert pred.shape == arena.ethogram.values.shape and pred.dtype == bool
