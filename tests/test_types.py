@@ -122,6 +122,28 @@ def test_detections_from_frames_keeps_each_frames_rows() -> None:
     assert detections.boxes[detections.rows(2)].tolist() == [[5.0] * 4]
 
 
+def test_detections_concatenate_equals_one_from_frames() -> None:
+    rng = np.random.default_rng(1)
+    frames = []
+    for n in [2, 0, 1, 3, 0, 0, 2]:
+        frames.append(
+            (
+                rng.random((n, 4)),
+                rng.random(n),
+                rng.random((n, 3, 2)),
+                rng.random((n, 3)),
+            )
+        )
+    whole = Detections.from_frames(frames, n_keypoints=3)
+    parts = [
+        Detections.from_frames(frames[a:b], 3) for a, b in [(0, 2), (2, 6), (6, 7)]
+    ]
+    joined = Detections.concatenate(parts, n_keypoints=3)
+    for name in ("offsets", "boxes", "box_scores", "keypoints", "keypoint_scores"):
+        np.testing.assert_array_equal(getattr(joined, name), getattr(whole, name))
+    assert Detections.concatenate([], n_keypoints=3).n_frames == 0
+
+
 def test_detections_of_a_video_without_animals() -> None:
     detections = Detections.from_frames([], n_keypoints=4)
     assert detections.n_frames == 0

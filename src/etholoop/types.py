@@ -431,6 +431,27 @@ class Detections:
             keypoint_scores=stacked(3, (n_keypoints,)),
         )
 
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections], n_keypoints: int) -> Detections:
+        """The detections of consecutive stretches of one video, joined in order.
+
+        Args:
+            parts: Detections of frames 0..a, a..b, ... in order.
+            n_keypoints: K, for an empty `parts`.
+        """
+        if not parts:
+            return cls.from_frames([], n_keypoints)
+        starts = np.cumsum([0] + [len(p.box_scores) for p in parts[:-1]])
+        return cls(
+            offsets=np.concatenate(
+                [[0]] + [p.offsets[1:] + s for p, s in zip(parts, starts, strict=True)]
+            ),
+            boxes=np.concatenate([p.boxes for p in parts]),
+            box_scores=np.concatenate([p.box_scores for p in parts]),
+            keypoints=np.concatenate([p.keypoints for p in parts]),
+            keypoint_scores=np.concatenate([p.keypoint_scores for p in parts]),
+        )
+
     @property
     def n_frames(self) -> int:
         """Number of frames."""

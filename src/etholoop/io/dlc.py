@@ -37,7 +37,7 @@ import math
 import os
 import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -602,13 +602,19 @@ def _write_csv(table: _Table, path: Path, n_index: int) -> None:
         rows.append(["individuals", *pad] + [c[0] for c in table.columns])
     rows.append(["bodyparts", *pad] + [c[1] for c in table.columns])
     rows.append(["coords", *pad] + [c[2] for c in table.columns])
-    for label, row in zip(table.index, table.values, strict=True):
-        index = label.split("/") if n_index > 1 else [label]
-        # repr writes every float exactly; an empty cell is not labeled
-        rows.append(index + ["" if math.isnan(v) else repr(float(v)) for v in row])
+
+    def body() -> Iterator[list[str]]:
+        """Data rows one at a time, so an hour of tracks is never all text at once."""
+        for label, row in zip(table.index, table.values, strict=True):
+            index = label.split("/") if n_index > 1 else [label]
+            # repr writes every float exactly; an empty cell is not labeled
+            yield index + ["" if math.isnan(v) else repr(float(v)) for v in row]
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerows(rows)
+        writer.writerows(body())
 
 
 def _write_h5(table: _Table, path: Path) -> None:
