@@ -149,6 +149,12 @@ def test_a_corrupt_video_is_recorded_and_the_others_finish(
     again = _cli(*TRACK, str(project_copy), str(source))
     assert again.returncode == 0, again.stderr
     assert "skipped" in again.stdout  # the good video is not tracked twice
+    (done,) = [v for v in _outputs(project_copy).values() if v["status"] == "done"]
+    (project_copy / done["nc"]).unlink()  # a user deletes a file to track it again
+    third = _cli(*TRACK, str(project_copy), str(source))
+    assert third.returncode == 0, third.stderr
+    assert "skipped" not in third.stdout
+    assert (project_copy / done["nc"]).is_file()
 
 
 def test_killed_mid_video_then_rerun_matches_an_uninterrupted_run(

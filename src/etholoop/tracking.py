@@ -134,6 +134,16 @@ def _videos_to_track(project: Project, paths: Sequence[Path]) -> list[tuple[int,
     return chosen
 
 
+def _outputs_present(project: Project, outputs: dict[str, str] | None) -> bool:
+    """Whether every file a finished video recorded is still there.
+
+    A user deletes them to have the video tracked again.
+    """
+    return bool(outputs) and all(
+        project.resolve(path).is_file() for path in (outputs or {}).values()
+    )
+
+
 def _output_stems(videos: Sequence[tuple[int, Path]]) -> dict[int, str]:
     """A file name stem per video: its own, with its id where two would clash."""
     stems = [read.stem for _, read in videos]
@@ -249,7 +259,7 @@ def track_videos(
         done = {
             video_id: (row.outputs, row.quality)
             for video_id, row in tracked_videos(session, run_id).items()
-            if row.status == "done"
+            if row.status == "done" and _outputs_present(project, row.outputs)
         }
     run_dir.mkdir(parents=True, exist_ok=True)
     stems = _output_stems(videos)
