@@ -18,7 +18,8 @@ Methods:
   pose       `PoseFeatureModel` (LightGBM seed = the run's seed). Its threshold,
              minimum bout and gap fill are tuned on 4 contiguous validation
              blocks inside the four training blocks (out-of-block predictions),
-             then it is trained on all four; the test block is never seen.
+             and it predicts with the mean of those 4 block models; the test
+             block is never seen.
   proximity  `ProximityRule`: closest keypoint distance <= a threshold picked
              for the best frame F1 on the four training blocks (deterministic,
              so one row).

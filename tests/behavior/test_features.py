@@ -103,3 +103,13 @@ def test_cleaning_drops_glitches_and_fills_short_gaps() -> None:
     assert np.allclose(clean.xy[20:23, 0, 1], tracks.xy[20:23, 0, 1])
     assert np.isnan(clean.xy[30:49, 0, 2]).all()
     assert np.allclose(clean.xy[:, 1], tracks.xy[:, 1])
+
+
+def test_default_cleaning_keeps_low_scored_keypoints() -> None:
+    """A hidden nose (low score) in contact keeps its position by default."""
+    tracks = approach()
+    scores = tracks.scores.copy()
+    scores[30:49, 0, 0] = 0.01  # 19 frames, longer than max_gap
+    hidden = Tracks(tracks.xy, scores, tracks.individuals, tracks.skeleton)
+    clean = clean_tracks(hidden, CleanParams())
+    assert np.allclose(clean.xy[30:49, 0, 0], tracks.xy[30:49, 0, 0])

@@ -8,6 +8,7 @@ from etholoop.behavior import (
     PoseFeatureModel,
     ProximityRule,
 )
+from etholoop.behavior.features import video_features
 from etholoop.evaluate.behavior import frame_counts
 from etholoop.synth import make_arena
 
@@ -43,3 +44,29 @@ def test_unlabeled_frames_and_animals_are_not_learned() -> None:
     assert len(rule.thresholds) == len(arena.ethogram.behaviors)
     pred = rule.predict(arena.tracks).values
     assert pred.shape == arena.ethogram.values.shape and pred.dtype == bool
+
+
+def test_predictor_averages_the_inner_block_models_unless_refit() -> None:
+    arena = make_arena(n_animals=2, n_frames=600, seed=3)
+    video = LabeledVideo(arena.tracks, arena.ethogram, np.ones((600, 2), bool))
+    boost = BoostParams(n_trees=10)
+    ensemble = PoseFeatureModel(boost=boost, n_inner=3).fit([video])
+    assert len(ensemble.boosters) == 3
+    x, _ = video_features(arena.tracks, ensemble.features)
+    rows = x.reshape(-1, x.shape[-1])
+    each = [
+        np.stack(
+            [
+                np.broadcast_to(
+                    b.predict(rows) if not isinstance(b, float) else b, len(rows)
+                )
+                for b in boosters
+            ],
+            axis=1,
+        )
+        for boosters in ensemble.boosters
+    ]
+    proba = ensemble.predict_proba(arena.tracks).values.reshape(len(rows), -1)
+    assert np.allclose(proba, np.mean(each, axis=0), atol=1e-6)
+    refit = PoseFeatureModel(boost=boost, n_inner=3, ensemble=False).fit([video])
+    assert len(refit.boosters) == 1

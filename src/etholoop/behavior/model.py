@@ -12,8 +12,11 @@ post-processing are tuned on validation blocks *inside* the training frames:
 the labeled frames of each video are cut into `n_inner` contiguous blocks, a
 model trained on the others (minus `gap` frames around the block) predicts each
 block, and `tune_bouts` picks the parameters on those out-of-block
-probabilities; the final model is then trained on every labeled frame. Nothing
-of a test split is seen.
+probabilities. The fitted predictor averages the `n_inner` block models (by
+default) instead of retraining on every labeled frame: the parameters were tuned
+on exactly those models' probabilities, whereas a refit on more frames is more
+confident than they were, and its tuned threshold does not transfer. Nothing of
+a test split is seen.
 """
 
 from __future__ import annotations
@@ -138,15 +141,19 @@ class PoseFeatureModel:
         gap: Frames on each side of a validation block left out of its training
             (at least half the longest feature window, so windows do not reach
             across).
+        ensemble: Predict with the mean of the `n_inner` block models, whose
+            out-of-block probabilities the thresholds were tuned on; if False,
+            with one model retrained on every labeled frame.
     """
 
     features: FeatureParams = FeatureParams()
     boost: BoostParams = BoostParams()
     n_inner: int = field(default=4, validator=at_least(2))
     gap: int = field(default=23, validator=at_least(0))
+    ensemble: bool = True
 
     def fit(self, videos: Sequence[LabeledVideo]) -> PosePredictor:
-        """Tune bouts on inner validation blocks, then train on every labeled frame."""
+        """Tune bouts on inner validation blocks; keep their models or refit."""
         behaviors = _behaviors(videos)
         data = [_video_rows(v, self.features) for v in videos]
         blocks = [
@@ -154,6 +161,7 @@ class PoseFeatureModel:
             for v in videos
         ]
         out_of_block = [np.full(y.shape, np.nan) for _, y, _ in data]
+        models: list[list[Any]] = []
         for k in range(self.n_inner):
             train_x, train_y, val = [], [], []
             for (x, y, frame), block, oob in zip(
@@ -167,16 +175,20 @@ class PoseFeatureModel:
                 val.append((x[held], held, oob))
             boosters = self._train(np.concatenate(train_x), np.concatenate(train_y))
             for x, held, oob in val:
-                oob[held] = _predict(boosters, x)
+                oob[held] = _predict([boosters], x)
+            models.append(boosters)
         bout_params = tuple(
             tune_bouts(_segments(data, videos, out_of_block, b))
             for b in range(len(behaviors))
         )
-        boosters = self._train(
-            np.concatenate([x for x, _, _ in data]),
-            np.concatenate([y for _, y, _ in data]),
-        )
-        return PosePredictor(behaviors, self.features, boosters, bout_params)
+        if not self.ensemble:
+            models = [
+                self._train(
+                    np.concatenate([x for x, _, _ in data]),
+                    np.concatenate([y for _, y, _ in data]),
+                )
+            ]
+        return PosePredictor(behaviors, self.features, models, bout_params)
 
     def _train(self, x: NDArray[np.float32], y: NDArray[np.bool_]) -> list[Any]:
         boosters: list[Any] = []
@@ -200,14 +212,16 @@ class PosePredictor:
     Attributes:
         behaviors: Names of the behaviors.
         features: The features it was trained on.
-        boosters: Per behavior, a LightGBM booster, or the constant probability
-            of a behavior that was always or never on in training.
+        boosters: Per model of the ensemble, per behavior, a LightGBM booster
+            or the constant probability of a behavior that was always or never
+            on in that model's training frames; the probabilities are averaged
+            over the models.
         bout_params: Per behavior, the tuned threshold and bout rules.
     """
 
     behaviors: tuple[str, ...]
     features: FeatureParams
-    boosters: list[Any]
+    boosters: list[list[Any]]
     bout_params: tuple[BoutParams, ...]
 
     def predict_proba(self, tracks: Tracks) -> Ethogram:
@@ -249,11 +263,15 @@ def _inner_blocks(labeled: NDArray[np.bool_], n_blocks: int) -> list[tuple[int, 
     return [(int(frames[a]), int(frames[b - 1]) + 1) for a, b in ranks]
 
 
-def _predict(boosters: Sequence[Any], x: NDArray[np.float32]) -> NDArray[np.float64]:
-    columns = [
-        np.full(len(x), b) if isinstance(b, float) else b.predict(x) for b in boosters
-    ]
-    return np.stack(columns, axis=1)
+def _predict(
+    models: Sequence[Sequence[Any]], x: NDArray[np.float32]
+) -> NDArray[np.float64]:
+    """Mean over `models` of each behavior's probability, shape (rows, behaviors)."""
+    total = np.zeros((len(x), len(models[0])))
+    for boosters in models:
+        for b, booster in enumerate(boosters):
+            total[:, b] += booster if isinstance(booster, float) else booster.predict(x)
+    return total / len(models)
 
 
 def _segments(
