@@ -39,6 +39,7 @@ COMMAND_NAMES = {
     "cycle",
     "track",
     "evaluate-tracks",
+    "behavior",
     "serve",
 }
 

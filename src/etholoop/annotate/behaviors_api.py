@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -21,12 +20,8 @@ from etholoop.annotate.schemas import (
     VideoItem,
 )
 from etholoop.annotate.state import AppState, app_state
-from etholoop.behavior_ranges import (
-    frame_actions,
-    merge_ranges,
-    one_hot,
-    ranges_from_probabilities,
-)
+from etholoop.behavior_ranges import merge_ranges, one_hot, ranges_from_probabilities
+from etholoop.io.behavior_files import write_frame_action, write_onehot
 from etholoop.store import list_videos
 from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
 from etholoop.store.videos import get_video
@@ -216,13 +211,10 @@ def export_behaviors(
         )
         stem = video.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     if form == "action":
-        writer.writerow(["Frame", "Action"])
-        writer.writerows(enumerate(frame_actions(labels, behaviors)))
+        write_frame_action(out, labels, behaviors)
     else:
-        writer.writerow(["frame", *behaviors])
-        writer.writerows([t, *row] for t, row in enumerate(labels.tolist()))
+        write_onehot(out, labels, behaviors)
     filename = f"{stem}.animal{individual}.{form}.csv"
     return Response(
         out.getvalue(),
