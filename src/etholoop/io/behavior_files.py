@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from etholoop.behavior_ranges import NO_BEHAVIOR, frame_actions, runs_of_true
 from etholoop.errors import FormatError
-from etholoop.io.boris import read_boris, time_to_frame
+from etholoop.io.boris import read_boris
 from etholoop.types import BehaviorRange
 
 BehaviorFormat = Literal["frame-action", "onehot", "boris", "long"]
@@ -246,31 +246,10 @@ def read_long(path: str | Path, *, n_frames: int) -> FileLabels:
     return FileLabels(behaviors, animals)
 
 
-def _boris_last_stop(path: Path) -> float:
-    """The latest STOP time of a BORIS table that `read_boris` accepted."""
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    start = next(i for i, row in enumerate(rows) if row and row[0] == "Time")
-    header = rows[start]
-    time_col, status_col = header.index("Time"), header.index("Status")
-    stops = [
-        float(row[time_col])
-        for row in rows[start + 1 :]
-        if any(row) and row[status_col] == "STOP"
-    ]
-    return max(stops, default=0.0)
-
-
 def read_boris_labels(path: str | Path, *, n_frames: int, fps: float) -> FileLabels:
     """A BORIS aggregated-events table; a bout past the video's end is an error."""
     path = Path(path)
-    masks = read_boris(path, fps=fps, n_frames=n_frames)
-    last = _boris_last_stop(path)
-    if time_to_frame(last, fps) > n_frames:
-        raise FormatError(
-            f"{path}: a bout stops at {last} s (frame {time_to_frame(last, fps)}), "
-            f"past the video's end ({n_frames} frames at {fps:g} fps)"
-        )
+    masks = read_boris(path, fps=fps, n_frames=n_frames, cut_at_end=False)
     behaviors = tuple(dict.fromkeys(b for _, b in masks))
     column = {b: i for i, b in enumerate(behaviors)}
     animals: dict[str, Labels] = {}

@@ -6,8 +6,9 @@ event edge: a START and a STOP per state event, times in seconds.
 
 A bout from START time `a` to STOP time `b` covers frames
 `[round(a * fps), round(b * fps))`, rounding halves up (`floor(x + 0.5)`, not
-Python's round-half-to-even), and is cut at `n_frames`. On the ethome session
-`e3v813a-20210610T122332-122642` this gives 662 "interact" frames at 30 fps.
+Python's round-half-to-even), and is cut at `n_frames` (or refused). On the
+ethome session `e3v813a-20210610T122332-122642` this gives 662 "interact"
+frames at 30 fps.
 """
 
 from __future__ import annotations
@@ -33,14 +34,16 @@ def time_to_frame(seconds: float, fps: float) -> int:
 
 
 def read_boris(
-    path: str | Path, *, fps: float, n_frames: int
+    path: str | Path, *, fps: float, n_frames: int, cut_at_end: bool = True
 ) -> dict[BorisKey, NDArray[np.bool_]]:
     """Per-frame labels of every (subject, behavior) in a BORIS aggregated table.
 
     Args:
         path: The BORIS CSV export.
         fps: Frame rate of the video the labels go with.
-        n_frames: Number of frames of that video; bouts past it are cut.
+        n_frames: Number of frames of that video.
+        cut_at_end: Cut bouts that stop past `n_frames`; if False, such a bout
+            is an error (the file does not belong to the video).
 
     Returns:
         For each (subject, behavior) that has an event, a boolean array of shape
@@ -49,7 +52,8 @@ def read_boris(
     Raises:
         FormatError: no header row, a row that is not START/STOP, a START while
             the same subject's behavior is already going on (overlap), a STOP
-            without a START, a START without a STOP, or a STOP before its START.
+            without a START, a START without a STOP, a STOP before its START, or
+            (unless `cut_at_end`) a STOP past the video's end.
     """
     path = Path(path)
     with path.open(newline="", encoding="utf-8") as f:
@@ -98,9 +102,15 @@ def read_boris(
                     f"{path}:{line}: STOP of {key[0]} {key[1]!r} at {time} s is "
                     f"before its START at {start} s"
                 )
+            stop_frame = time_to_frame(time, fps)
+            if stop_frame > n_frames and not cut_at_end:
+                raise FormatError(
+                    f"{path}:{line}: a bout stops at {time} s (frame {stop_frame}), "
+                    f"past the video's end ({n_frames} frames at {fps:g} fps)"
+                )
             mask = labels.setdefault(key, np.zeros(n_frames, bool))
             first = max(time_to_frame(start, fps), 0)
-            mask[first : time_to_frame(time, fps)] = True
+            mask[first:stop_frame] = True
         else:
             raise FormatError(
                 f"{path}:{line}: status {status!r}; expected START or STOP"
