@@ -11,6 +11,7 @@ from etholoop.behavior_ranges import (
     frame_actions,
     merge_ranges,
     one_hot,
+    ranges_from_labels,
     ranges_from_probabilities,
     runs_of_true,
 )
@@ -68,3 +69,13 @@ def test_frame_actions_name_the_first_behavior_or_none():
 def test_an_empty_range_is_refused():
     with pytest.raises(ValueError, match="start < stop"):
         BehaviorRange(0, "walk", 5, 5)
+
+
+def test_ranges_from_labels_one_per_run() -> None:
+    labels = np.array([[1, 0], [1, 1], [0, 1], [1, 0]], bool)
+    ranges = ranges_from_labels(labels, ["a", "b"], individual=1)
+    assert [(r.behavior, r.start, r.stop, r.source) for r in ranges] == [
+        ("a", 0, 2, "manual"),
+        ("a", 3, 4, "manual"),
+        ("b", 1, 3, "manual"),
+    ]

@@ -13,7 +13,7 @@ import numpy as np
 from attrs import evolve
 from numpy.typing import NDArray
 
-from etholoop.types import BehaviorRange
+from etholoop.types import BehaviorRange, Source
 
 NO_BEHAVIOR = "none"
 
@@ -63,6 +63,34 @@ def _join(parts: Sequence[BehaviorRange]) -> BehaviorRange:
     )
 
 
+def ranges_from_labels(
+    labels: NDArray[np.generic],
+    behaviors: Sequence[str],
+    *,
+    individual: int,
+    source: Source = "manual",
+) -> list[BehaviorRange]:
+    """One range per run of frames of each behavior of one animal.
+
+    Args:
+        labels: Shape (frames, behaviors), true (non-zero) where a behavior goes on.
+        behaviors: Name of each column.
+        individual: The animal the labels are for.
+        source: The ranges' source.
+    """
+    return [
+        BehaviorRange(
+            individual=individual,
+            behavior=behavior,
+            start=start,
+            stop=stop,
+            source=source,
+        )
+        for column, behavior in enumerate(behaviors)
+        for start, stop in runs_of_true(labels[:, column].astype(bool))
+    ]
+
+
 def ranges_from_probabilities(
     probabilities: NDArray[np.floating],
     behaviors: Sequence[str],
@@ -81,21 +109,17 @@ def ranges_from_probabilities(
     Returns:
         One "predicted" range per run of frames, scored by its mean probability.
     """
-    ranges = []
-    for column, behavior in enumerate(behaviors):
-        p = probabilities[:, column]
-        for start, stop in runs_of_true(p >= threshold):
-            ranges.append(
-                BehaviorRange(
-                    individual=individual,
-                    behavior=behavior,
-                    start=start,
-                    stop=stop,
-                    source="predicted",
-                    score=float(p[start:stop].mean()),
-                )
-            )
-    return ranges
+    column = {b: i for i, b in enumerate(behaviors)}
+
+    def scored(r: BehaviorRange) -> BehaviorRange:
+        p = probabilities[r.start : r.stop, column[r.behavior]]
+        return evolve(r, score=float(p.mean()))
+
+    above = probabilities >= threshold
+    ranges = ranges_from_labels(
+        above, behaviors, individual=individual, source="predicted"
+    )
+    return [scored(r) for r in ranges]
 
 
 def one_hot(

@@ -12,7 +12,6 @@ from etholoop.errors import FormatError
 from etholoop.io.behavior_files import (
     merge_behaviors,
     parse_merge,
-    ranges_of,
     read_behavior_file,
     write_behavior_file,
 )
@@ -152,13 +151,3 @@ def test_merge_joins_columns_and_drops_none() -> None:
     np.testing.assert_array_equal(merged.animals[""], [[1, 0], [0, 1], [1, 0], [0, 0]])
     with pytest.raises(FormatError, match="NAME"):
         parse_merge(["paw_guard"])
-
-
-def test_ranges_of_runs() -> None:
-    labels = np.array([[1, 0], [1, 1], [0, 1], [1, 0]], bool)
-    ranges = ranges_of(labels, ["a", "b"], individual=1)
-    assert [(r.behavior, r.start, r.stop, r.source) for r in ranges] == [
-        ("a", 0, 2, "manual"),
-        ("a", 3, 4, "manual"),
-        ("b", 1, 3, "manual"),
-    ]

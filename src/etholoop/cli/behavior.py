@@ -181,11 +181,11 @@ def import_command(
     The file must cover the video's frames exactly (BORIS: no bout past its end)
     and name only the project's behaviors; otherwise nothing is written.
     """
+    from etholoop.behavior_ranges import ranges_from_labels
     from etholoop.errors import FormatError
     from etholoop.io.behavior_files import (
         merge_behaviors,
         parse_merge,
-        ranges_of,
         read_behavior_file,
     )
     from etholoop.project import Project
@@ -216,7 +216,9 @@ def import_command(
         new = [
             r
             for name, index in animals.items()
-            for r in ranges_of(labels.animals[name], labels.behaviors, individual=index)
+            for r in ranges_from_labels(
+                labels.animals[name], labels.behaviors, individual=index
+            )
         ]
         save_behavior_ranges(
             session,

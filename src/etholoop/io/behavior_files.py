@@ -40,7 +40,6 @@ from numpy.typing import NDArray
 from etholoop.behavior_ranges import NO_BEHAVIOR, frame_actions, runs_of_true
 from etholoop.errors import FormatError
 from etholoop.io.boris import read_boris
-from etholoop.types import BehaviorRange
 
 BehaviorFormat = Literal["frame-action", "onehot", "boris", "long"]
 BEHAVIOR_FORMATS: tuple[BehaviorFormat, ...] = (
@@ -300,23 +299,6 @@ def merge_behaviors(labels: FileLabels, mapping: Mapping[str, str]) -> FileLabel
                 merged[:, behaviors.index(name)] |= values[:, j]
         animals[animal] = merged
     return FileLabels(behaviors, animals)
-
-
-def ranges_of(
-    labels: Labels, behaviors: Sequence[str], *, individual: int
-) -> list[BehaviorRange]:
-    """One manual range per run of frames of each behavior of one animal."""
-    return [
-        BehaviorRange(
-            individual=individual,
-            behavior=behavior,
-            start=start,
-            stop=stop,
-            source="manual",
-        )
-        for column, behavior in enumerate(behaviors)
-        for start, stop in runs_of_true(labels[:, column])
-    ]
 
 
 # --- writing ---------------------------------------------------------------
