@@ -50,6 +50,10 @@ SessionOpt = Annotated[
         show_default=False,
     ),
 ]
+FormatOpt = Annotated[
+    FormatChoice,
+    typer.Option("--format", help=FORMAT_HELP, show_default=False),
+]
 _TRAILING_NUMBER = re.compile(r"^\D*?(\d+)$")
 
 
@@ -149,10 +153,7 @@ def import_command(
         Path, typer.Argument(help="The label file (CSV).", show_default=False)
     ],
     session_name: SessionOpt,
-    fmt: Annotated[
-        FormatChoice,
-        typer.Option("--format", help=FORMAT_HELP, show_default=False),
-    ],
+    fmt: FormatOpt,
     animal: Annotated[
         str | None,
         typer.Option(
@@ -241,10 +242,7 @@ def import_command(
 def export_command(
     project_path: ProjectArg,
     session_name: SessionOpt,
-    fmt: Annotated[
-        FormatChoice,
-        typer.Option("--format", help=FORMAT_HELP, show_default=False),
-    ],
+    fmt: FormatOpt,
     animal: Annotated[
         str | None,
         typer.Option(
