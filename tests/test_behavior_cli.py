@@ -192,7 +192,7 @@ def test_merge_maps_names_before_the_check(project: Path, tmp_path: Path) -> Non
             "behaviors",
             "1 frames; the video has 48",
         ),
-        ("frame-action", "", "nosuch.mp4", "is not a video of the project"),
+        ("frame-action", "", "nosuch.mp4", "is not a session of the project"),
         (
             "boris",
             "Time,Subject,Behavior,Status\n0.0,a,walk,START\n0.5,a,walk,START\n"

@@ -18,10 +18,7 @@ from etholoop.io.behavior_files import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from etholoop.project import Project
-    from etholoop.store import Video
 
     FormatChoice = BehaviorFormat
 else:
@@ -46,7 +43,8 @@ SessionOpt = Annotated[
     str,
     typer.Option(
         "--session",
-        help="The video: its stored path, file name or stem.",
+        help="The session: a video's stored path, file name or stem, or the "
+        "name of a session of imported tracks.",
         show_default=False,
     ),
 ]
@@ -55,33 +53,6 @@ FormatOpt = Annotated[
     typer.Option("--format", help=FORMAT_HELP, show_default=False),
 ]
 _TRAILING_NUMBER = re.compile(r"^\D*?(\d+)$")
-
-
-def _find_video(session: Session, project: Project, name: str) -> Video:
-    """The raw video of the project that `name` names."""
-    from etholoop.errors import ProjectError
-    from etholoop.store import list_videos
-
-    videos = list_videos(session, normalized=False)
-
-    def names(video: Video) -> set[str]:
-        path = Path(video.path)
-        return {video.path, path.name, path.stem, str(project.resolve(video.path))}
-
-    given = str(Path(name).resolve()) if Path(name).exists() else name
-    found = [v for v in videos if name in names(v) or given in names(v)]
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise ProjectError(
-            f"{project.root}: --session {name!r} names several videos: "
-            f"{[v.path for v in found]}; give the stored path"
-        )
-    known = [v.path for v in videos] or "none registered"
-    raise ProjectError(
-        f"{project.root}: --session {name!r} is not a video of the project "
-        f"(videos: {known}); sessions of tracks without a video are not supported yet"
-    )
 
 
 def _animal_index(project: Project, text: str) -> int:
@@ -190,11 +161,12 @@ def import_command(
         read_behavior_file,
     )
     from etholoop.project import Project
+    from etholoop.sessions import get_session
     from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
 
     mapping = parse_merge(merge or [])
     with Project.open(project_path) as project, project.store.session() as session:
-        video = _find_video(session, project, session_name)
+        video = get_session(session, project, session_name)
         labels = merge_behaviors(
             read_behavior_file(file, fmt, n_frames=video.n_frames, fps=video.fps),
             mapping,
@@ -266,10 +238,11 @@ def export_command(
     from etholoop.behavior_ranges import one_hot
     from etholoop.io.behavior_files import write_behavior_file
     from etholoop.project import Project
+    from etholoop.sessions import get_session
     from etholoop.store.behaviors import load_behavior_ranges
 
     with Project.open(project_path) as project, project.store.session() as session:
-        video = _find_video(session, project, session_name)
+        video = get_session(session, project, session_name)
         ranges = load_behavior_ranges(session, video.id)
         n_frames, fps, video_path = video.n_frames, video.fps, video.path
         if animal is not None:

@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,26 +73,40 @@ def migrate(engine: Engine) -> None:
     """
     config = _alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-            if current == head:
-                return
-            known = {
-                r.revision for r in ScriptDirectory.from_config(config).walk_revisions()
-            }
-            if current is not None and current not in known:
-                raise StoreError(
-                    f"{engine.url!r}: store schema {current} is newer than this "
-                    "etholoop; upgrade etholoop"
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            if sqlite:  # a batch migration's table copy must not cascade deletes
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    _upgrade(connection, config, head, engine)
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0]
         raise StoreError(
             f"{engine.url!r}: cannot open the label store ({reason})"
         ) from None
+
+
+def _upgrade(
+    connection: Connection, config: Config, head: str | None, engine: Engine
+) -> None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return
+    known = {r.revision for r in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"{engine.url!r}: store schema {current} is newer than this "
+            "etholoop; upgrade etholoop"
+        )
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 class Store:

@@ -1,6 +1,7 @@
 """SQLAlchemy models of the label store: videos, frames, cycles, splits, labels, runs.
 
-Tracking runs record each video they tracked in `tracked_videos`.
+Tracking runs record each video they tracked in `tracked_videos`; pose tracks
+imported from other tools are in `imported_tracks`.
 
 Keypoints are stored as JSON lists (`[[x, y] | null, ...]`) so that one row holds one
 animal in one frame and a save touches as few rows as possible; JSON has no NaN, so
@@ -57,8 +58,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+VIDEO_KINDS = ("file", "images", "tracks")
+"""A video file, an image sequence, or a session known by its pose tracks alone."""
+
+
 class Video(Base):
-    """A video file or image sequence registered in the project."""
+    """A video file or image sequence registered in the project.
+
+    Kind `tracks` is a session of imported pose tracks without a video: it has
+    frames (its `n_frames`, `fps`) that behaviors are labeled on, but no images.
+    """
 
     __tablename__ = "videos"
 
@@ -85,7 +94,7 @@ class Video(Base):
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (CheckConstraint(_in("kind", ("file", "images")), name="kind"),)
+    __table_args__ = (CheckConstraint(_in("kind", VIDEO_KINDS), name="kind"),)
 
 
 class Frame(Base):
@@ -220,6 +229,24 @@ class TrackedVideo(Base):
         UniqueConstraint("run_id", "video_id", name="uq_tracked_videos_run_video"),
         CheckConstraint(_in("status", TRACK_VIDEO_STATUSES), name="status"),
     )
+
+
+class ImportedTracks(Base):
+    """A pose tracks file imported for a video or a tracks-only session.
+
+    `path` is the project's own copy (netCDF, scores kept), `source_path` the
+    file it was read from.
+    """
+
+    __tablename__ = "imported_tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(1024))
+    source_path: Mapped[str] = mapped_column(String(1024))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class InstanceRow(Base):
