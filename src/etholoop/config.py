@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from etholoop.behavior.features import CleanParams, FeatureParams
 from etholoop.errors import ConfigError
 from etholoop.track.params import TrackerParams
 from etholoop.types import Skeleton
@@ -118,6 +119,32 @@ class TrackingConfig(_Strict):
     offline: bool = _TRACKER.offline
 
 
+_CLEAN = CleanParams()
+"""The behavior features' cleaning defaults, which the config's are."""
+
+
+class BehaviorConfig(_Strict):
+    """Defaults of the behavior stage: how pose tracks are cleaned before features.
+
+    A keypoint scored below `min_score`, or farther than `max_spread` body
+    lengths from the median of its animal's keypoints, becomes missing; missing
+    runs of at most `max_gap` frames are interpolated (`CleanParams`).
+    `windows` are the lengths in frames of the windowed feature statistics.
+    """
+
+    min_score: float = Field(default=_CLEAN.min_score, ge=0, le=1)
+    max_spread: float = Field(default=_CLEAN.max_spread, ge=0)
+    max_gap: int = Field(default=_CLEAN.max_gap, ge=0)
+    windows: list[int] = Field(
+        default_factory=lambda: list(FeatureParams().windows), min_length=1
+    )
+
+    def feature_params(self) -> FeatureParams:
+        """The feature parameters these settings give."""
+        clean = CleanParams(self.min_score, self.max_spread, self.max_gap)
+        return FeatureParams(clean=clean, windows=tuple(self.windows))
+
+
 class ProjectConfig(_Strict):
     """Everything `etholoop.yaml` holds."""
 
@@ -128,6 +155,7 @@ class ProjectConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     video: VideoConfig = Field(default_factory=VideoConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    behavior: BehaviorConfig = Field(default_factory=BehaviorConfig)
 
     @model_validator(mode="after")
     def _check_behaviors(self) -> ProjectConfig:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import lightgbm
 import numpy as np
 from attrs import field, frozen
 from numpy.typing import NDArray
@@ -191,6 +190,8 @@ class PoseFeatureModel:
         return PosePredictor(behaviors, self.features, models, bout_params)
 
     def _train(self, x: NDArray[np.float32], y: NDArray[np.bool_]) -> list[Any]:
+        import lightgbm  # 1 s to import: not for every command that reads the config
+
         boosters: list[Any] = []
         for b in range(y.shape[1]):
             if y[:, b].all() or not y[:, b].any():
