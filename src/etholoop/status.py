@@ -41,7 +41,7 @@ class VideoStatus:
     Attributes:
         id: Its id in the store.
         path: Its path as stored (relative to the project when inside it).
-        kind: "file" or "images".
+        kind: "file", "images" or "tracks" (imported pose tracks, no images).
         normalized_from: The raw video this is a normalized copy of, if any.
         n_frames: Frames.
         fps: Frames per second (None for an image sequence).

@@ -343,3 +343,30 @@ def test_frame_list_names_the_images_of_an_image_folder(image_client, client):
     assert frame["instances"][0]["box"] is None  # DLC has no boxes
     video_frames = client.get("/api/frames").json()["items"]
     assert {f["image_name"] for f in video_frames} == {None}  # frames of a video file
+
+
+def test_a_tracks_session_is_listed_and_labeled_without_images(
+    client, annotation_project: Project, tmp_path
+):
+    from etholoop.io.tracks import write_tracks
+    from etholoop.tracks_import import import_tracks
+    from etholoop.types import Skeleton, Tracks
+
+    xy = np.random.default_rng(0).uniform(0, 100, (30, 2, 4, 2)).astype(np.float32)
+    scores = np.ones(xy.shape[:-1], np.float32)
+    tracks = Tracks(xy, scores, ["a", "b"], Skeleton(KEYPOINTS))
+    path = write_tracks(tracks, tmp_path / "pose-only.nc", "nc")
+    import_tracks(annotation_project, path, fps=30)
+    videos = client.get("/api/videos").json()
+    assert [v["kind"] for v in videos] == ["file", "tracks"]
+    session = videos[1]
+    shown = (session["name"], session["n_frames"], session["fps"])
+    assert shown == ("pose-only", 30, 30.0)
+    assert client.get(f"/api/videos/{session['id']}/frames/0").status_code == 404
+    url = f"/api/videos/{session['id']}/behaviors"
+    labels = [{"individual": 1, "behavior": "walk", "start": 3, "stop": 9}]
+    saved = client.put(url, json={"labels": labels})
+    assert saved.status_code == 200
+    assert [(r["start"], r["stop"]) for r in saved.json()["labels"]] == [(3, 9)]
+    action = client.get(f"{url}.csv", params={"individual": 1}).text.splitlines()
+    assert len(action) == 31 and action[4] == "3,walk"

@@ -111,3 +111,48 @@ def test_0004_counts_instances_without_a_box_as_complete(url: str) -> None:
     complete, counts = _progress(url)
     assert complete == [True, False, False, True, False]
     assert {f: c[2] for f, c in counts.items()} == {1: 1, 2: 1}
+
+
+def test_0006_keeps_videos_frames_and_behaviors_and_allows_tracks_sessions(
+    url: str,
+) -> None:
+    from etholoop.store import add_video
+    from etholoop.store.models import BehaviorLabel, Video
+    from etholoop.types import VideoInfo
+
+    _old_store(url, "0005")  # 0006 copies `videos` to change its kind check
+    engine = _engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO behavior_labels (video_id, individual, behavior,"
+                " start_frame, stop_frame, source, version, created_at, updated_at)"
+                " VALUES (1, 0, 'walk', 2, 5, 'manual', 1, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            )
+        )
+        if url.startswith("postgresql"):  # the rows above were given their ids
+            connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('videos', 'id'), 1)")
+            )
+    engine.dispose()
+    store = Store(url)  # migrates to head
+    info = VideoInfo("t.nc", "cd", 30.0, 90, 10, 10, "", "", 3.0)
+    with store.session() as session:
+        assert [(v.id, v.path, v.kind) for v in session.query(Video)] == [
+            (1, "v.mp4", "file")
+        ]
+        assert [(f.video_id, f.frame_idx) for f in session.query(Frame)] == [
+            (1, 0),
+            (1, 1),
+        ]
+        assert session.query(InstanceRow).count() == len(ROWS)
+        assert [
+            (b.video_id, b.behavior, b.start_frame, b.stop_frame)
+            for b in session.query(BehaviorLabel)
+        ] == [(1, "walk", 2, 5)]
+        add_video(session, info, path="session-a", kind="tracks")
+    with store.session() as session:
+        kinds = sorted((v.path, v.kind) for v in session.query(Video))
+    store.close()
+    assert kinds == [("session-a", "tracks"), ("v.mp4", "file")]

@@ -69,12 +69,17 @@ def _check_ranges(state: AppState, video: Video, ranges: list[BehaviorRange]) ->
 
 @router.get("")
 def get_videos(state: State) -> list[VideoItem]:
-    """The videos whose behaviors can be labeled (raw files and image sequences)."""
+    """The sessions whose behaviors can be labeled.
+
+    Raw video files, image sequences and sessions of imported tracks without a
+    video (`kind` "tracks": frames to label, no images).
+    """
     with state.project.store.session() as session:
         return [
             VideoItem(
                 id=v.id,
                 name=v.path.rsplit("/", 1)[-1],
+                kind=v.kind,
                 n_frames=v.n_frames,
                 fps=v.fps,
                 width=v.width,

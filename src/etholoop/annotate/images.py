@@ -3,7 +3,7 @@
 Only files of the project are served: a frame's cached image must lie inside the
 project folder, and video frames are read by video id from registered videos (an
 image sequence from its copy in the frame cache, `video.image_files` being the
-names there).
+names there); a session of imported tracks (kind "tracks") has no images.
 Readers stay open between requests (scrubbing reads neighbouring frames), a few
 at a time, each behind a lock since a reader is not thread-safe.
 """
@@ -83,6 +83,8 @@ class VideoFrames:
         Raises:
             NotServed: the index is outside the video or the file cannot be read.
         """
+        if video.kind == "tracks":
+            raise NotServed(f"{video.path}: a session of tracks, without images")
         if not 0 <= frame_idx < video.n_frames:
             raise NotServed(f"{video.path}: no frame {frame_idx}")
         reader, lock = self._reader(video)

@@ -145,10 +145,15 @@ class ProgressBody(BaseModel):
 
 
 class VideoItem(BaseModel):
-    """A video whose behaviors can be labeled."""
+    """A video whose behaviors can be labeled.
+
+    `kind` "tracks" is a session of imported pose tracks without a video: it has
+    frames to label but no images (its frame requests answer 404).
+    """
 
     id: int
     name: str
+    kind: str = "file"
     n_frames: int
     fps: float | None
     width: int

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from etholoop.errors import StoreError
 from etholoop.store.models import ImportedTracks, ModelRun, TrackedVideo
 from etholoop.store.tracking import TRACK_STAGE
 
@@ -16,9 +17,28 @@ TRACK_FILE_FORMATS = ("nc", "slp")
 
 def add_imported_tracks(
     session: Session, *, video_id: int, path: str, source_path: str
-) -> None:
-    """Record a tracks file imported for a video (or a tracks-only session)."""
-    session.add(ImportedTracks(video_id=video_id, path=path, source_path=source_path))
+) -> int:
+    """Record a tracks file imported for a video (or a tracks-only session).
+
+    Returns:
+        The new row's id (copies are named by it: `set_imported_tracks_path`).
+    """
+    row = ImportedTracks(video_id=video_id, path=path, source_path=source_path)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def set_imported_tracks_path(session: Session, tracks_id: int, path: str) -> None:
+    """Point an imported tracks row at the project's copy of the file.
+
+    Raises:
+        StoreError: no such row.
+    """
+    row = session.get(ImportedTracks, tracks_id)
+    if row is None:
+        raise StoreError(f"no imported tracks {tracks_id}")
+    row.path = path
     session.flush()
 
 

@@ -75,7 +75,7 @@ function updateReadout() {
   if (!video) return;
   const f = lanes.current;
   const t = video.fps ? ` · ${(f / video.fps).toFixed(2)} s` : "";
-  const shown = frameView.shown === f ? "" : " (loading)";
+  const shown = frameView.shown === f || video.kind === "tracks" ? "" : " (loading)";
   $("frame-readout").textContent = `frame ${f} / ${video.n_frames - 1}${t}${shown}`;
 }
 
@@ -169,11 +169,26 @@ async function loadVideo(id, { discard = false } = {}) {
   fillIndividuals(individuals);
   selectLane(0);
   $("scrubber").max = String(Math.max(0, entry.n_frames - 1));
-  frameView.setVideo(id);
+  showNoVideo(entry.kind === "tracks");
+  frameView.setVideo(entry.kind === "tracks" ? null : id);
   seek(0);
   updateExportLinks();
   document.body.dataset.timelineReady = String(id);
   return true;
+}
+
+/** A session of imported tracks has frames to label but no images: say so. */
+function showNoVideo(on) {
+  let note = $("no-video");
+  if (!note) {
+    note = document.createElement("p");
+    note.id = "no-video";
+    note.className = "muted";
+    note.textContent = "no video: this session has pose tracks only; label it on the timeline below";
+    $("frame-image").after(note);
+  }
+  note.hidden = !on;
+  $("frame-image").hidden = on;
 }
 
 async function importPredictions() {
