@@ -40,6 +40,7 @@ COMMAND_NAMES = {
     "track",
     "evaluate-tracks",
     "behavior",
+    "next",
     "tracks",
     "serve",
 }

@@ -109,17 +109,35 @@ def ranges_from_probabilities(
     Returns:
         One "predicted" range per run of frames, scored by its mean probability.
     """
-    column = {b: i for i, b in enumerate(behaviors)}
-
-    def scored(r: BehaviorRange) -> BehaviorRange:
-        p = probabilities[r.start : r.stop, column[r.behavior]]
-        return evolve(r, score=float(p.mean()))
-
-    above = probabilities >= threshold
-    ranges = ranges_from_labels(
-        above, behaviors, individual=individual, source="predicted"
+    return scored_ranges(
+        probabilities >= threshold, probabilities, behaviors, individual
     )
-    return [scored(r) for r in ranges]
+
+
+def scored_ranges(
+    on: NDArray[np.bool_],
+    probabilities: NDArray[np.floating],
+    behaviors: Sequence[str],
+    individual: int,
+) -> list[BehaviorRange]:
+    """Predicted ranges of the runs of `on`, each scored by its mean probability.
+
+    Args:
+        on: Shape (frames, behaviors), where each behavior is predicted.
+        probabilities: Same shape, the probabilities `on` came from.
+        behaviors: Name of each column.
+        individual: The animal.
+    """
+    column = {b: i for i, b in enumerate(behaviors)}
+    ranges = ranges_from_labels(
+        on, behaviors, individual=individual, source="predicted"
+    )
+    return [
+        evolve(
+            r, score=float(np.mean(probabilities[r.start : r.stop, column[r.behavior]]))
+        )
+        for r in ranges
+    ]
 
 
 def one_hot(

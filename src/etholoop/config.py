@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from etholoop.behavior.features import CleanParams, FeatureParams
+from etholoop.behavior.model import BoostParams
 from etholoop.errors import ConfigError
 from etholoop.track.params import TrackerParams
 from etholoop.types import Skeleton
@@ -129,7 +130,8 @@ class BehaviorConfig(_Strict):
     A keypoint scored below `min_score`, or farther than `max_spread` body
     lengths from the median of its animal's keypoints, becomes missing; missing
     runs of at most `max_gap` frames are interpolated (`CleanParams`).
-    `windows` are the lengths in frames of the windowed feature statistics.
+    `windows` are the lengths in frames of the windowed feature statistics;
+    `trees` the boosting rounds of each behavior's LightGBM model.
     """
 
     min_score: float = Field(default=_CLEAN.min_score, ge=0, le=1)
@@ -138,6 +140,7 @@ class BehaviorConfig(_Strict):
     windows: list[int] = Field(
         default_factory=lambda: list(FeatureParams().windows), min_length=1
     )
+    trees: int = Field(default=BoostParams().n_trees, ge=1)
 
     def feature_params(self) -> FeatureParams:
         """The feature parameters these settings give."""

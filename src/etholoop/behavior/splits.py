@@ -63,6 +63,20 @@ def block_folds(n_frames: int, n_blocks: int, gap: int = DEFAULT_GAP) -> list[Fo
     return folds
 
 
+def blocks_of_videos(
+    n_frames: Sequence[int], n_blocks: int, gap: int = DEFAULT_GAP
+) -> list[Fold]:
+    """Time-block folds of several videos: fold k tests block k of every video."""
+    per_video = [block_folds(n, n_blocks, gap) for n in n_frames]
+    return [
+        Fold(
+            tuple(folds[k].train[0] for folds in per_video),
+            tuple(folds[k].test[0] for folds in per_video),
+        )
+        for k in range(n_blocks)
+    ]
+
+
 def video_folds(n_frames: Sequence[int]) -> list[Fold]:
     """Leave-one-video-out: fold k tests on every frame of video k, trains on the rest.
 

@@ -4,7 +4,8 @@ One module per command group registers its commands on `app` when imported:
 `project` (init, add-videos, preprocess, info), `labels` (import, export),
 `sampling` (sample, split), `status`, `synth`, `pretrain`, `pose` (train,
 predict, evaluate, cycle), `track`, `evaluate_tracks` (evaluate-tracks),
-`behavior` (behavior import, behavior export), `tracks` (tracks import) and
+`behavior` (behavior import, behavior export), `behavior_runs` (behavior
+train, predict, evaluate, next), `tracks` (tracks import) and
 `serve`. Heavy libraries (torch, ultralytics) are imported inside the commands
 that need them so that `etholoop --help` answers at once.
 """
@@ -15,7 +16,7 @@ from etholoop.cli._common import app
 # isort: off
 from etholoop.cli import project, labels, sampling, status, synth  # noqa: F401
 from etholoop.cli import pretrain, pose, track, evaluate_tracks  # noqa: F401
-from etholoop.cli import behavior, tracks, serve  # noqa: F401
+from etholoop.cli import behavior, behavior_runs, tracks, serve  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

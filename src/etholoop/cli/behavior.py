@@ -146,10 +146,11 @@ def import_command(
 ) -> None:
     """Import one video's behavior labels from a file as manual ranges.
 
-    Rule: for each animal in the file, the import replaces that animal's manual
-    ranges of the behaviors the file names (the frame-action Actions and long
-    behaviors that occur, the onehot columns, the BORIS behaviors with events,
-    after --merge); other behaviors, other animals and predicted ranges stay.
+    Rule: for each animal in the file, the import replaces that animal's ranges,
+    manual and predicted, of the behaviors the file names (the frame-action
+    Actions and long behaviors that occur, the onehot columns, the BORIS
+    behaviors with events, after --merge); other behaviors and other animals
+    stay.
     The file must cover the video's frames exactly (BORIS: no bout past its end)
     and name only the project's behaviors; otherwise nothing is written.
     """
@@ -181,11 +182,7 @@ def import_command(
         animals = _animal_map(project, labels, fmt, animal, file)
         replaced = {(a, b) for a in animals.values() for b in labels.behaviors}
         stored = load_behavior_ranges(session, video.id)
-        kept = [
-            r
-            for r in stored
-            if r.source != "manual" or (r.individual, r.behavior) not in replaced
-        ]
+        kept = [r for r in stored if (r.individual, r.behavior) not in replaced]
         new = [
             r
             for name, index in animals.items()

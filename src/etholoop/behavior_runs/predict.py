@@ -1,0 +1,166 @@
+"""`etholoop behavior predict`: ethograms of sessions, as files and predicted ranges.
+
+Files go to `PROJECT/behavior/<train run id>/` (see `io.ethograms`), for every
+animal. In the store, each session's earlier predicted ranges are replaced by
+new ones for the animals nobody labeled yet (no manual range), which the
+timeline view shows hatched until a person confirms or corrects them. Animals
+with manual ranges get none: their frames are labels already. Manual ranges
+are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from attrs import frozen
+
+from etholoop.behavior.model import PosePredictor
+from etholoop.behavior.persist import load_predictor
+from etholoop.behavior_ranges import scored_ranges
+from etholoop.behavior_runs.data import SessionData, load_sessions
+from etholoop.behavior_runs.train import BEHAVIOR_TRAIN, MODEL_FILE
+from etholoop.errors import EtholoopError, ProjectError
+from etholoop.io.ethograms import write_ethogram_files
+from etholoop.progress import Reporter, silent
+from etholoop.project import Project
+from etholoop.runs import finish_run, start_run
+from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
+from etholoop.store.runs import find_finished_run, set_run_dir
+from etholoop.types import BehaviorRange, Ethogram
+
+BEHAVIOR_PREDICT = "behavior-predict"
+"""Stage name of behavior prediction runs in `model_runs`."""
+
+
+@frozen
+class PredictedSession:
+    """One session's predictions: its files and predicted ranges, or its error."""
+
+    name: str
+    status: str
+    error: str | None = None
+    files: dict[str, str] | None = None
+    n_ranges: int = 0
+
+
+@frozen
+class BehaviorPredictReport:
+    """What `predict_behavior` did: the training run used and each session."""
+
+    run_id: int
+    train_run_id: int
+    out_dir: Path
+    sessions: tuple[PredictedSession, ...]
+
+
+def find_train_run(project: Project, run_id: int | None) -> tuple[int, PosePredictor]:
+    """The finished behavior training run `run_id` (or the latest) and its model.
+
+    Raises:
+        ProjectError: there is no such run.
+    """
+    with project.store.session() as session:
+        run = find_finished_run(session, stage=BEHAVIOR_TRAIN, run_id=run_id)
+        if run is None:
+            raise ProjectError(
+                f"{project.root}: no finished behavior training run"
+                + (f" with id {run_id}" if run_id is not None else "")
+                + "; train one with `etholoop behavior train`"
+            )
+        found, run_dir = run.id, project.resolve(run.run_dir)
+    return found, load_predictor(run_dir / MODEL_FILE)
+
+
+def predict_behavior(
+    project: Project,
+    sessions: Sequence[str] | None = None,
+    *,
+    run_id: int | None = None,
+    report: Reporter = silent,
+) -> BehaviorPredictReport:
+    """Predict the ethogram of each named session (default: every one with tracks).
+
+    A session that fails (e.g. its tracks file cannot be read) is reported and
+    the rest go on.
+
+    Raises:
+        ProjectError: no training run, a named session that does not exist or
+            has no tracks, or a model whose behaviors are not the project's.
+    """
+    train_id, predictor = find_train_run(project, run_id)
+    known = set(project.config.behaviors)
+    if not set(predictor.behaviors) <= known:
+        raise ProjectError(
+            f"{project.config_path}: run {train_id} predicts "
+            f"{list(predictor.behaviors)}, not all of them the project's behaviors"
+        )
+    with project.store.session() as session:
+        data = load_sessions(session, project, sessions)
+        run = start_run(
+            session,
+            stage=BEHAVIOR_PREDICT,
+            config={"train_run": train_id, "sessions": [s.name for s in data]},
+            cycle_id=None,
+        )
+        predict_id = run.id
+        out_dir = project.root / "behavior" / f"{train_id:04d}"
+        set_run_dir(session, predict_id, project.relative(out_dir))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    with report("predicting behaviors", len(data)) as advance:
+        for item in data:
+            try:
+                results.append(_predict_one(project, predictor, item, out_dir))
+            except EtholoopError as error:
+                results.append(PredictedSession(item.name, "failed", str(error)))
+            advance(1)
+    outputs = {r.name: r.files for r in results if r.files}
+    with project.store.session() as session:
+        finish_run(
+            session,
+            predict_id,
+            status="done",
+            config={"outputs": outputs},
+            metrics={"failed": sum(r.status == "failed" for r in results)},
+        )
+    return BehaviorPredictReport(predict_id, train_id, out_dir, tuple(results))
+
+
+def _predict_one(
+    project: Project, predictor: PosePredictor, item: SessionData, out_dir: Path
+) -> PredictedSession:
+    probabilities = predictor.predict_proba(item.tracks)
+    labels = predictor.predict(item.tracks)
+    paths = write_ethogram_files(out_dir / item.name, probabilities, labels, item.fps)
+    with project.store.session() as session:
+        stored = load_behavior_ranges(session, item.video_id)
+        new = predicted_ranges(probabilities, labels, stored)
+        kept = [r for r in stored if r.source != "predicted"]
+        save_behavior_ranges(
+            session,
+            video_id=item.video_id,
+            ranges=[*kept, *new],
+            base_versions={r.id: r.version for r in stored if r.id and r.version},
+        )
+    files = {kind: project.relative(path) for kind, path in paths.items()}
+    return PredictedSession(item.name, "done", None, files, len(new))
+
+
+def predicted_ranges(
+    probabilities: Ethogram, labels: Ethogram, stored: Sequence[BehaviorRange]
+) -> list[BehaviorRange]:
+    """Predicted ranges of `labels` for the animals without manual ranges."""
+    labeled = {r.individual for r in stored if r.source == "manual"}
+    return [
+        r
+        for animal in range(labels.values.shape[1])
+        if animal not in labeled
+        for r in scored_ranges(
+            np.asarray(labels.values[:, animal], bool),
+            np.asarray(probabilities.values[:, animal], np.float64),
+            labels.behaviors,
+            animal,
+        )
+    ]

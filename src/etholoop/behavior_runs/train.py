@@ -1,0 +1,163 @@
+"""`etholoop behavior train`: fit a behavior model on the project's manual labels.
+
+A run folder `PROJECT/runs/behavior/<id>/` holds the model (`model.json`) and
+`split.json`: which frames of which sessions it learned from and how thresholds
+and bout rules were chosen (contiguous inner blocks of those frames).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from attrs import frozen
+from numpy.typing import NDArray
+
+from etholoop.behavior.model import BoostParams, PoseFeatureModel, PosePredictor
+from etholoop.behavior.persist import save_predictor
+from etholoop.behavior_ranges import runs_of_true
+from etholoop.behavior_runs.data import SessionData, behaviors_of, load_sessions
+from etholoop.errors import EtholoopError, ProjectError
+from etholoop.project import Project
+from etholoop.runs import finish_run, start_run
+from etholoop.store.runs import set_run_dir
+
+BEHAVIOR_TRAIN = "behavior-train"
+"""Stage name of behavior training runs in `model_runs`."""
+BehaviorModelName = Literal["pose"]
+BEHAVIOR_MODELS: tuple[BehaviorModelName, ...] = ("pose",)
+MODEL_FILE = "model.json"
+
+
+@frozen
+class BehaviorTrainReport:
+    """What `train_behavior` did.
+
+    Attributes:
+        run_id: The training run.
+        run_dir: Its folder.
+        sessions: Name and labeled frames (animal-frames) of each session learned from.
+        positives: Labeled positive animal-frames per behavior.
+        bout_params: Per behavior, the tuned threshold and bout rules.
+    """
+
+    run_id: int
+    run_dir: Path
+    sessions: tuple[tuple[str, int], ...]
+    positives: dict[str, int]
+    bout_params: dict[str, dict[str, Any]]
+
+
+def pose_model(project: Project) -> PoseFeatureModel:
+    """The pose-feature model with the project's `behavior:` settings."""
+    settings = project.config.behavior
+    return PoseFeatureModel(
+        features=settings.feature_params(), boost=BoostParams(n_trees=settings.trees)
+    )
+
+
+def train_behavior(
+    project: Project,
+    *,
+    model: BehaviorModelName = "pose",
+    sessions: Sequence[str] | None = None,
+) -> BehaviorTrainReport:
+    """Fit a behavior model on the manual labels of the sessions (default: all).
+
+    Raises:
+        ProjectError: no behaviors in the config, a named session without
+            tracks, or no manual labels on any session with tracks.
+    """
+    behaviors = behaviors_of(project)
+    with project.store.session() as session:
+        data = load_sessions(session, project, sessions)
+    labeled = [(s, s.labeled_video(behaviors)) for s in data]
+    training = [(s, v) for s, v in labeled if v is not None]
+    if not training:
+        raise ProjectError(
+            f"{project.root}: no manual behavior labels on a session with tracks; "
+            "import some with `etholoop behavior import` or label them in "
+            "`etholoop serve`"
+        )
+    estimator = pose_model(project)
+    videos = [v for _, v in training]
+    positives = {
+        b: int(sum(v.labels.values[..., k][v.labeled].sum() for v in videos))
+        for k, b in enumerate(behaviors)
+    }
+    summary = tuple((s.name, int(v.labeled.sum())) for s, v in training)
+    config = {
+        "model": model,
+        "behaviors": list(behaviors),
+        "sessions": [
+            {"id": s.video_id, "name": s.name, "labeled_frames": n}
+            for (s, _), (_, n) in zip(training, summary, strict=True)
+        ],
+        "features": attrs.asdict(estimator.features),
+        "boost": attrs.asdict(estimator.boost),
+        "n_inner": estimator.n_inner,
+        "gap": estimator.gap,
+    }
+    with project.store.session() as session:
+        run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
+        run_id = run.id
+        run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
+        set_run_dir(session, run_id, project.relative(run_dir))
+    try:
+        predictor = estimator.fit(videos)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_predictor(predictor, run_dir / MODEL_FILE)
+        _write_split(run_dir / "split.json", training, estimator)
+    except (EtholoopError, ValueError, OSError):
+        with project.store.session() as session:
+            finish_run(session, run_id, status="failed")
+        raise
+    bout_params = _bout_params(predictor)
+    with project.store.session() as session:
+        finish_run(
+            session,
+            run_id,
+            status="done",
+            metrics={"positives": positives, "bout_params": bout_params},
+        )
+    return BehaviorTrainReport(run_id, run_dir, summary, positives, bout_params)
+
+
+def _bout_params(predictor: PosePredictor) -> dict[str, dict[str, Any]]:
+    return {
+        b: attrs.asdict(p)
+        for b, p in zip(predictor.behaviors, predictor.bout_params, strict=True)
+    }
+
+
+def _write_split(
+    path: Path,
+    training: Sequence[tuple[SessionData, Any]],
+    estimator: PoseFeatureModel,
+) -> None:
+    """Which frames were learned from, and how the bout rules were chosen."""
+    split = {
+        "kind": "all labeled frames; thresholds and bout rules tuned on "
+        f"{estimator.n_inner} contiguous inner blocks of them, "
+        f"{estimator.gap} frames left out around each",
+        "sessions": [
+            {
+                "name": s.name,
+                "animals": {
+                    str(animal): _runs(video.labeled[:, animal])
+                    for animal in range(video.labeled.shape[1])
+                    if video.labeled[:, animal].any()
+                },
+            }
+            for s, video in training
+        ],
+    }
+    path.write_text(json.dumps(split, indent=1), encoding="utf-8")
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[list[int]]:
+    return [[a, b] for a, b in runs_of_true(mask)]
