@@ -87,6 +87,41 @@ def test_frame_action_round_trip(project: Path, tmp_path: Path, session: str) ->
     assert dst.read_text() == src.read_text()
 
 
+def test_frame_action_class_ids_as_the_3dcnn_reference_writes_them(
+    project: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "ids.csv"
+    actions = [0] * 10 + [2] * 20 + [3] * 5 + [1] * 13  # 1 = flinch, merged
+    src.write_text(
+        "Frame,Action\n" + "".join(f"{t},{a}\n" for t, a in enumerate(actions))
+    )
+    code, out = _run(
+        "behavior", "import", project, src, "--session", "behaviors",
+        "--format", "frame-action",
+    )  # fmt: skip
+    assert code == 1 and "class id" in out and "--classes" in out
+    classes = "none,flinch,walk,groom"
+    code, out = _run(
+        "behavior", "import", project, src, "--session", "behaviors",
+        "--format", "frame-action", "--classes", classes, "--merge", "flinch=rest",
+    )  # fmt: skip
+    assert code == 0, out
+    stored = {(b, start, stop) for _, b, start, stop, _ in _stored(project)}
+    assert stored == {("walk", 10, 30), ("groom", 30, 35), ("rest", 35, 48)}
+    dst = tmp_path / "out.csv"
+    code, out = _run(
+        "behavior", "export", project, "--session", "behaviors",
+        "--format", "frame-action", "--classes", "none,rest,walk,groom", "--out", dst,
+    )  # fmt: skip
+    assert code == 0, out
+    assert dst.read_text() == src.read_text()
+    code, out = _run(
+        "behavior", "import", project, src, "--session", "behaviors",
+        "--format", "frame-action", "--classes", "none,flinch",
+    )  # fmt: skip
+    assert code == 1 and "class id 2" in out
+
+
 def test_onehot_and_boris_round_trips(project: Path, tmp_path: Path) -> None:
     onehot = tmp_path / "onehot.csv"
     rows = [[int(t % 7 < 3), int(t >= 20), int(10 <= t < 30)] for t in range(N_FRAMES)]

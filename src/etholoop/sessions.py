@@ -42,6 +42,8 @@ def find_session(session: Session, project: Project, name: str) -> Video | None:
     """
 
     def names(video: Video) -> set[str]:
+        if video.kind == "tracks":  # named, not a file: a dot in it is no suffix
+            return {video.path}
         path = Path(video.path)
         return {video.path, path.name, path.stem, str(project.resolve(video.path))}
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etholoop.cli._common import ProjectArg, app, choice, console
+from etholoop.cli._common import ProjectArg, app, choice, console, split_list
 from etholoop.io.behavior_files import (
     BEHAVIOR_FORMATS,
     SINGLE_ANIMAL_FORMATS,
@@ -51,6 +51,14 @@ SessionOpt = Annotated[
 FormatOpt = Annotated[
     FormatChoice,
     typer.Option("--format", help=FORMAT_HELP, show_default=False),
+]
+ClassesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="frame-action: the names of the integer class ids, in order (id 0 "
+        "first), e.g. none,paw_guard,flinch,paw_lick; 'none' is no behavior.",
+        show_default=False,
+    ),
 ]
 _TRAILING_NUMBER = re.compile(r"^\D*?(\d+)$")
 
@@ -143,6 +151,7 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    classes: ClassesOpt = None,
 ) -> None:
     """Import one video's behavior labels from a file as manual ranges.
 
@@ -169,7 +178,13 @@ def import_command(
     with Project.open(project_path) as project, project.store.session() as session:
         video = get_session(session, project, session_name)
         labels = merge_behaviors(
-            read_behavior_file(file, fmt, n_frames=video.n_frames, fps=video.fps),
+            read_behavior_file(
+                file,
+                fmt,
+                n_frames=video.n_frames,
+                fps=video.fps,
+                classes=split_list(classes) if classes else None,
+            ),
             mapping,
         )
         known = project.config.behaviors
@@ -224,11 +239,12 @@ def export_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="File to write; default: PROJECT/exports/<video stem>"
+            help="File to write; default: PROJECT/exports/<session>"
             "[.animalN].<format>.csv.",
             show_default=False,
         ),
     ] = None,
+    classes: ClassesOpt = None,
 ) -> None:
     """Export one video's behavior labels (manual and predicted) to a file."""
     from etholoop.atomic import written_atomically
@@ -236,12 +252,14 @@ def export_command(
     from etholoop.io.behavior_files import write_behavior_file
     from etholoop.project import Project
     from etholoop.sessions import get_session
+    from etholoop.sessions import session_name as short_name
     from etholoop.store.behaviors import load_behavior_ranges
 
     with Project.open(project_path) as project, project.store.session() as session:
         video = get_session(session, project, session_name)
         ranges = load_behavior_ranges(session, video.id)
         n_frames, fps, video_path = video.n_frames, video.fps, video.path
+        stem = short_name(video)
         if animal is not None:
             indices = [_animal_index(project, animal)]
         elif fmt in SINGLE_ANIMAL_FORMATS:
@@ -253,13 +271,20 @@ def export_command(
             f"animal{i}": one_hot(ranges, behaviors, n_frames=n_frames, individual=i)
             for i in indices
         }
-        stem = Path(video_path).stem
         suffix = (
             f".animal{indices[0]}" if animal is not None or len(indices) == 1 else ""
         )
         path = out or project.exports_dir / f"{stem}{suffix}.{fmt}.csv"
     text = io.StringIO()
-    write_behavior_file(text, fmt, animals, behaviors, fps=fps, media=video_path)
+    write_behavior_file(
+        text,
+        fmt,
+        animals,
+        behaviors,
+        fps=fps,
+        media=video_path,
+        classes=split_list(classes) if classes else None,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with written_atomically(path) as partial:
         partial.write_text(text.getvalue(), encoding="utf-8")

@@ -80,9 +80,17 @@ class FileLabels:
 
 
 def read_behavior_file(
-    path: str | Path, fmt: BehaviorFormat, *, n_frames: int, fps: float | None
+    path: str | Path,
+    fmt: BehaviorFormat,
+    *,
+    n_frames: int,
+    fps: float | None,
+    classes: Sequence[str] | None = None,
 ) -> FileLabels:
     """Read a label file of a video with `n_frames` frames at `fps`.
+
+    `classes` names the integer class ids a `Frame,Action` file may hold
+    (id i is `classes[i]`).
 
     Raises:
         FormatError: the file is not of the form, or its frames are not the
@@ -92,7 +100,7 @@ def read_behavior_file(
     if fmt == "boris" and not fps:
         raise FormatError(f"{path}: BORIS times need the video's fps; it has none")
     if fmt == "frame-action":
-        return read_frame_action(path, n_frames=n_frames)
+        return read_frame_action(path, n_frames=n_frames, classes=classes)
     if fmt == "onehot":
         return read_onehot(path, n_frames=n_frames)
     if fmt == "boris":
@@ -141,8 +149,14 @@ def _check_frames(path: Path, frames: list[int], n_frames: int, what: str) -> No
         )
 
 
-def read_frame_action(path: str | Path, *, n_frames: int) -> FileLabels:
-    """A `Frame,Action` file: one behavior name or `none` per frame."""
+def read_frame_action(
+    path: str | Path, *, n_frames: int, classes: Sequence[str] | None = None
+) -> FileLabels:
+    """A `Frame,Action` file: one behavior name, `none` or class id per frame.
+
+    An integer Action is a class id, the 3D-CNN reference's form: id i is
+    `classes[i]`, which must be given.
+    """
     path = Path(path)
     header, rows = _rows(path)
     frame_col = _column(path, header, "Frame")
@@ -157,7 +171,7 @@ def read_frame_action(path: str | Path, *, n_frames: int) -> FileLabels:
         action = row[action_col].strip()
         if not action:
             raise FormatError(f"{path}:{line}: empty Action (use {NO_BEHAVIOR!r})")
-        actions.append(action)
+        actions.append(_class_name(path, line, action, classes))
     _check_frames(path, frames, n_frames, "")
     behaviors = tuple(dict.fromkeys(a for a in actions if a != NO_BEHAVIOR))
     column = {b: i for i, b in enumerate(behaviors)}
@@ -166,6 +180,25 @@ def read_frame_action(path: str | Path, *, n_frames: int) -> FileLabels:
         if action != NO_BEHAVIOR:
             labels[t, column[action]] = True
     return FileLabels(behaviors, {"": labels})
+
+
+def _class_name(
+    path: Path, line: int, action: str, classes: Sequence[str] | None
+) -> str:
+    """The behavior an Action names: itself, or the class of an integer id."""
+    if not action.isdigit():
+        return action
+    if classes is None:
+        raise FormatError(
+            f"{path}:{line}: Action {action} is a class id; name the classes in "
+            "order with --classes (e.g. none,walk,groom)"
+        )
+    if int(action) >= len(classes):
+        raise FormatError(
+            f"{path}:{line}: class id {action}, but --classes names "
+            f"{len(classes)} ({list(classes)})"
+        )
+    return classes[int(action)]
 
 
 def read_onehot(path: str | Path, *, n_frames: int) -> FileLabels:
@@ -305,12 +338,27 @@ def merge_behaviors(labels: FileLabels, mapping: Mapping[str, str]) -> FileLabel
 
 
 def write_frame_action(
-    out: TextIO, labels: NDArray[np.generic], behaviors: Sequence[str]
+    out: TextIO,
+    labels: NDArray[np.generic],
+    behaviors: Sequence[str],
+    classes: Sequence[str] | None = None,
 ) -> None:
-    """`Frame,Action` rows of one animal's (frames, behaviors) labels."""
+    """`Frame,Action` rows of one animal's (frames, behaviors) labels.
+
+    With `classes`, each Action is written as its index there (a class id).
+
+    Raises:
+        FormatError: a behavior (or `none`) that occurs is not in `classes`.
+    """
+    actions: list[str | int] = list(frame_actions(labels.astype(np.uint8), behaviors))
+    if classes is not None:
+        missing = sorted(set(map(str, actions)) - set(classes))
+        if missing:
+            raise FormatError(f"--classes {list(classes)} lacks {missing}")
+        actions = [list(classes).index(str(a)) for a in actions]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Frame", "Action"])
-    writer.writerows(enumerate(frame_actions(labels.astype(np.uint8), behaviors)))
+    writer.writerows(enumerate(actions))
 
 
 def write_onehot(
@@ -395,8 +443,11 @@ def write_behavior_file(
     *,
     fps: float | None,
     media: str = "",
+    classes: Sequence[str] | None = None,
 ) -> None:
     """Write labels in `fmt`; the single-animal forms take exactly one animal.
+
+    `classes`: frame-action Actions as class ids (see `write_frame_action`).
 
     Raises:
         FormatError: several animals for a single-animal form, or BORIS without
@@ -407,7 +458,7 @@ def write_behavior_file(
             raise FormatError(f"{fmt}: holds one animal's labels, not {len(animals)}")
         (labels,) = animals.values()
         if fmt == "frame-action":
-            write_frame_action(out, labels, behaviors)
+            write_frame_action(out, labels, behaviors, classes)
         else:
             write_onehot(out, labels, behaviors)
     elif fmt == "boris":
