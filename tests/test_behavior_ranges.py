@@ -79,3 +79,9 @@ def test_ranges_from_labels_one_per_run() -> None:
         ("a", 3, 4, "manual"),
         ("b", 1, 3, "manual"),
     ]
+
+
+def test_a_range_that_merges_with_nothing_comes_back_unchanged() -> None:
+    scored = BehaviorRange(0, "walk", 3, 24, "predicted", 0.7748850505242403, 4, 2)
+    assert merge_ranges([scored]) == [scored]
+    assert merge_ranges([scored])[0].score == 0.7748850505242403  # s * 21 / 21 is not

@@ -49,6 +49,8 @@ def merge_ranges(ranges: Iterable[BehaviorRange]) -> list[BehaviorRange]:
 
 
 def _join(parts: Sequence[BehaviorRange]) -> BehaviorRange:
+    if len(parts) == 1:  # unchanged, score to the last bit: a save leaves it alone
+        return parts[0]
     stored = [p for p in parts if p.id is not None]
     first = min(stored, key=lambda p: p.id or 0) if stored else parts[0]
     scores = [(p.score, p.stop - p.start) for p in parts if p.score is not None]
