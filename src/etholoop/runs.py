@@ -2,7 +2,7 @@
 
 A run records the process that started it (pid and host name), so that a run
 left `running` by a killed process can be told apart from one still at work.
-Stages find their own runs (e.g. `pose.runs.find_pose_run`).
+Stages find their own runs (e.g. `pose.runs.find_pose_run`) with `require_run`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from etholoop.errors import ProjectError
 from etholoop.store.runs import (
     add_model_run,
     end_model_run,
+    find_finished_run,
     list_running_runs,
     reopen_model_run,
     update_model_run,
@@ -28,6 +30,25 @@ if TYPE_CHECKING:
 
 def _this_process() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def require_run(
+    session: Session, *, stage: str, run_id: int | None, where: str, what: str, how: str
+) -> ModelRun:
+    """The finished run of `stage` with id `run_id`, else the latest one.
+
+    Raises:
+        ProjectError: there is none; the message names `what` it looked for and
+            `how` to make one.
+    """
+    run = find_finished_run(session, stage=stage, run_id=run_id)
+    if run is None:
+        raise ProjectError(
+            f"{where}: no finished {what}"
+            + (f" with id {run_id}" if run_id is not None else "")
+            + f"; {how}"
+        )
+    return run
 
 
 def start_run(

@@ -25,9 +25,9 @@ from etholoop.errors import EtholoopError, ProjectError
 from etholoop.io.ethograms import write_ethogram_files
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
-from etholoop.runs import finish_run, start_run
+from etholoop.runs import finish_run, require_run, start_run
 from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
-from etholoop.store.runs import find_finished_run, set_run_dir
+from etholoop.store.runs import set_run_dir
 from etholoop.types import BehaviorRange, Ethogram
 
 BEHAVIOR_PREDICT = "behavior-predict"
@@ -62,13 +62,14 @@ def find_train_run(project: Project, run_id: int | None) -> tuple[int, PosePredi
         ProjectError: there is no such run.
     """
     with project.store.session() as session:
-        run = find_finished_run(session, stage=BEHAVIOR_TRAIN, run_id=run_id)
-        if run is None:
-            raise ProjectError(
-                f"{project.root}: no finished behavior training run"
-                + (f" with id {run_id}" if run_id is not None else "")
-                + "; train one with `etholoop behavior train`"
-            )
+        run = require_run(
+            session,
+            stage=BEHAVIOR_TRAIN,
+            run_id=run_id,
+            where=str(project.root),
+            what="behavior training run",
+            how="train one with `etholoop behavior train`",
+        )
         found, run_dir = run.id, project.resolve(run.run_dir)
     return found, load_predictor(run_dir / MODEL_FILE)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from etholoop.errors import ProjectError
+from etholoop.runs import require_run
 from etholoop.store.runs import find_finished_run
 
 if TYPE_CHECKING:
@@ -25,14 +25,14 @@ def find_pose_run(session: Session, run_id: int | None, where: str) -> ModelRun:
     Raises:
         ProjectError: there is no such finished run.
     """
-    run = find_finished_run(session, stage=POSE_TRAIN, run_id=run_id)
-    if run is None:
-        raise ProjectError(
-            f"{where}: no finished pose model run"
-            + (f" with id {run_id}" if run_id is not None else "")
-            + "; train one with `etholoop train`"
-        )
-    return run
+    return require_run(
+        session,
+        stage=POSE_TRAIN,
+        run_id=run_id,
+        where=where,
+        what="pose model run",
+        how="train one with `etholoop train`",
+    )
 
 
 def find_pretrain_run(session: Session) -> ModelRun | None:
