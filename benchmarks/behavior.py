@@ -15,11 +15,12 @@ Scenes:
       class of the training arenas.
 
 Methods:
-  pose       `PoseFeatureModel` (LightGBM seed = the run's seed). Its threshold,
-             minimum bout and gap fill are tuned on 4 contiguous validation
-             blocks inside the four training blocks (out-of-block predictions),
-             and it predicts with the mean of those 4 block models; the test
-             block is never seen.
+  pose       `PoseFeatureModel` (LightGBM seed = the run's seed). Its threshold
+             (for frame F1), then minimum bout and gap fill (for bout F1 at that
+             threshold) are tuned on 4 contiguous validation blocks inside the
+             four training blocks (out-of-block predictions), and it predicts
+             with the mean of those 4 block models; the test block is never
+             seen.
   proximity  `ProximityRule`: closest keypoint distance <= a threshold picked
              for the best frame F1 on the four training blocks (deterministic,
              so one row).
