@@ -236,12 +236,14 @@ def test_predictions_reviewed_in_the_timeline_change_the_next_training_set(
     video = _arena2_training(proj)
     assert video is not None
     assert not video.labeled[:, 1].any()  # animal 1 was not reviewed
-    expected = np.ones(N_FRAMES, bool)
-    for individual, _, start, stop, *_ in left:
-        if individual == 0:  # unconfirmed: neither positive nor negative
-            expected[start:stop] = False
-    assert expected[lo:hi].all()
-    np.testing.assert_array_equal(video.labeled[:, 0], expected)
+    assert video.labeled[:, 0].all()
+    expected = np.zeros((N_FRAMES, len(BEHAVIORS)), bool)
+    for individual, behavior, start, stop, *_ in left:
+        if individual == 0:  # unconfirmed: that behavior counts neither way there
+            expected[start:stop, BEHAVIORS.index(behavior)] = True
+    assert video.unknown is not None
+    np.testing.assert_array_equal(video.unknown[:, 0], expected)
+    assert video.known()[lo:hi, 0].all()  # the reviewed frames count for all
     values = video.labels.values[:, 0]
     column = BEHAVIORS.index(chosen.behavior)
     assert np.flatnonzero(values[:, column]).tolist() == list(range(lo, hi))

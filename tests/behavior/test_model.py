@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from etholoop.behavior import (
     BoostParams,
@@ -70,3 +71,17 @@ def test_predictor_averages_the_inner_block_models_unless_refit() -> None:
     assert np.allclose(proba, np.mean(each, axis=0), atol=1e-6)
     refit = PoseFeatureModel(boost=boost, n_inner=3, ensemble=False).fit([video])
     assert len(refit.boosters) == 1
+
+
+def test_unknown_labels_of_one_behavior_are_not_learned() -> None:
+    arena = make_arena(n_animals=2, n_frames=600, seed=5)
+    labeled = np.ones((600, 2), bool)
+    unknown = np.zeros(arena.ethogram.values.shape, bool)
+    walk = arena.ethogram.behaviors.index("walk")
+    unknown[..., walk] = True  # nobody settled "walk": only constants are possible
+    video = LabeledVideo(arena.tracks, arena.ethogram, labeled, unknown)
+    predictor = PoseFeatureModel(boost=BoostParams(n_trees=5), n_inner=2).fit([video])
+    assert all(model[walk] == 0.0 for model in predictor.boosters)
+    assert not any(isinstance(model[0], float) for model in predictor.boosters)
+    with pytest.raises(ValueError, match="unknown"):
+        LabeledVideo(arena.tracks, arena.ethogram, labeled, unknown[:, :1])

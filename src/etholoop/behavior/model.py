@@ -44,20 +44,34 @@ class LabeledVideo:
         labels: Booleans, shape (frames, individuals, behaviors).
         labeled: Which labels count, shape (frames, individuals): e.g. only the
             subject an observer scored, only the training blocks of a split.
+        unknown: Where one behavior's label does not count although the frame
+            is labeled, shape (frames, individuals, behaviors), e.g. inside a
+            predicted range of that behavior nobody reviewed; None: nowhere.
     """
 
     tracks: Tracks
     labels: Ethogram
     labeled: NDArray[np.bool_]
+    unknown: NDArray[np.bool_] | None = None
 
     def __attrs_post_init__(self) -> None:
-        """Check that labels and mask fit the tracks."""
+        """Check that labels and masks fit the tracks."""
         shape = (self.tracks.n_frames, len(self.tracks.individuals))
         if self.labels.values.shape[:2] != shape or self.labeled.shape != shape:
             raise ValueError(
                 f"LabeledVideo: labels {self.labels.values.shape} and mask "
                 f"{self.labeled.shape} do not match tracks {shape}"
             )
+        if self.unknown is not None and self.unknown.shape != self.labels.values.shape:
+            raise ValueError(
+                f"LabeledVideo: unknown {self.unknown.shape} does not match labels "
+                f"{self.labels.values.shape}"
+            )
+
+    def known(self) -> NDArray[np.bool_]:
+        """Where each behavior's label counts, shaped as `labels.values`."""
+        known = np.broadcast_to(self.labeled[..., None], self.labels.values.shape)
+        return known & ~self.unknown if self.unknown is not None else known.copy()
 
 
 class BehaviorPredictor(Protocol):
@@ -164,20 +178,19 @@ class PoseFeatureModel:
             _inner_blocks(np.asarray(v.labeled.any(axis=1)), self.n_inner)
             for v in videos
         ]
-        out_of_block = [np.full(y.shape, np.nan) for _, y, _ in data]
+        out_of_block = [np.full(y.shape, np.nan) for _, y, _, _ in data]
         models: list[list[Any]] = []
         for k in range(self.n_inner):
-            train_x, train_y, val = [], [], []
-            for (x, y, frame), block, oob in zip(
+            train, val = [], []
+            for (x, y, frame, known), block, oob in zip(
                 data, blocks, out_of_block, strict=True
             ):
                 start, stop = block[k]
                 held = (frame >= start) & (frame < stop)
                 near = (frame >= start - self.gap) & (frame < stop + self.gap)
-                train_x.append(x[~near])
-                train_y.append(y[~near])
+                train.append((x[~near], y[~near], known[~near]))
                 val.append((x[held], held, oob))
-            boosters = self._train(np.concatenate(train_x), np.concatenate(train_y))
+            boosters = self._train(*(np.concatenate(a) for a in _columns(train)))
             for x, held, oob in val:
                 oob[held] = _predict([boosters], x)
             models.append(boosters)
@@ -186,23 +199,23 @@ class PoseFeatureModel:
             for b in range(len(behaviors))
         )
         if not self.ensemble:
-            models = [
-                self._train(
-                    np.concatenate([x for x, _, _ in data]),
-                    np.concatenate([y for _, y, _ in data]),
-                )
-            ]
+            models = [self._train(*(np.concatenate(a) for a in _columns(data)))]
         return PosePredictor(behaviors, self.features, models, bout_params)
 
-    def _train(self, x: NDArray[np.float32], y: NDArray[np.bool_]) -> list[Any]:
+    def _train(
+        self, x: NDArray[np.float32], y: NDArray[np.bool_], known: NDArray[np.bool_]
+    ) -> list[Any]:
+        """One booster per behavior, on the rows where its label is known."""
         import lightgbm  # 1 s to import: not for every command that reads the config
 
         boosters: list[Any] = []
         for b in range(y.shape[1]):
-            if y[:, b].all() or not y[:, b].any():
-                boosters.append(float(y[:, b].mean()) if y.size else 0.0)
+            rows = known[:, b]
+            target = y[rows, b]
+            if target.all() or not target.any():
+                boosters.append(float(target.mean()) if target.size else 0.0)
                 continue
-            dataset = lightgbm.Dataset(x, y[:, b].astype(np.float32))
+            dataset = lightgbm.Dataset(x[rows], target.astype(np.float32))
             boosters.append(
                 lightgbm.train(
                     self.boost.lightgbm_params(), dataset, self.boost.n_trees
@@ -252,14 +265,24 @@ def _behaviors(videos: Sequence[LabeledVideo]) -> tuple[str, ...]:
     return behaviors
 
 
-def _video_rows(
-    video: LabeledVideo, params: FeatureParams
-) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.int64]]:
-    """Features, labels and frame index of each labeled (frame, animal)."""
+Rows = tuple[
+    NDArray[np.float32], NDArray[np.bool_], NDArray[np.int64], NDArray[np.bool_]
+]
+"""Features, labels, frame index and known labels of each labeled (frame, animal)."""
+
+
+def _video_rows(video: LabeledVideo, params: FeatureParams) -> Rows:
+    """Features, labels, frame and known labels of each labeled (frame, animal)."""
     x, _ = video_features(video.tracks, params)
     frame, individual = np.nonzero(video.labeled)
     y = video.labels.values[frame, individual].astype(bool)
-    return x[frame, individual], y, frame.astype(np.int64)
+    known = video.known()[frame, individual]
+    return x[frame, individual], y, frame.astype(np.int64), known
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Features, labels, ... of every video: (x of each), (y of each), ..."""
+    return list(zip(*[(r[0], r[1], r[-1]) for r in rows], strict=True))
 
 
 def _inner_blocks(labeled: NDArray[np.bool_], n_blocks: int) -> list[tuple[int, int]]:
@@ -281,17 +304,17 @@ def _predict(
 
 
 def _segments(
-    data: Sequence[tuple[Any, NDArray[np.bool_], NDArray[np.int64]]],
+    data: Sequence[Rows],
     videos: Sequence[LabeledVideo],
     probabilities: Sequence[NDArray[np.float64]],
     behavior: int,
 ) -> list[tuple[NDArray[np.float64], NDArray[np.bool_]]]:
-    """(probabilities, labels) of each run of consecutive labeled frames."""
+    """(probabilities, labels) of each run of consecutive frames the label counts."""
     segments = []
-    for (_, y, frame), video, p in zip(data, videos, probabilities, strict=True):
+    for (_, y, frame, known), video, p in zip(data, videos, probabilities, strict=True):
         _, individual = np.nonzero(video.labeled)
         for i in np.unique(individual):
-            rows = np.flatnonzero(individual == i)
+            rows = np.flatnonzero((individual == i) & known[:, behavior])
             breaks = np.flatnonzero(np.diff(frame[rows]) != 1) + 1
             for part in np.split(rows, breaks):
                 segments.append((p[part, behavior], y[part, behavior]))

@@ -3,8 +3,9 @@
 Labels to learn from are the manual behavior ranges. An animal of a session
 counts as labeled on every frame once it has one manual range (an observer
 who scores an animal scores the whole session, as in DeepEthogram and BORIS),
-except the frames inside predicted ranges nobody confirmed yet, which count
-neither way. Animal i of the project is individual i of the session's tracks.
+except that inside a predicted range nobody confirmed yet, that behavior counts
+neither way (the others do). Animal i of the project is individual i of the
+session's tracks.
 """
 
 from __future__ import annotations
@@ -53,29 +54,49 @@ class SessionData:
     tracks: Tracks
     ranges: tuple[BehaviorRange, ...]
 
-    def labels(self, behaviors: Sequence[str]) -> tuple[Ethogram, NDArray[np.bool_]]:
-        """Manual labels, shape (frames, individuals, behaviors), and which count."""
+    def labels(
+        self, behaviors: Sequence[str]
+    ) -> tuple[Ethogram, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Manual labels, which animal-frames count, where one behavior does not.
+
+        Shapes (frames, individuals, behaviors), (frames, individuals) and
+        (frames, individuals, behaviors); the last marks unconfirmed predictions.
+        """
         n_frames, n_animals = self.tracks.n_frames, len(self.tracks.individuals)
         manual = [r for r in self.ranges if r.source == "manual"]
         values = np.zeros((n_frames, n_animals, len(behaviors)), bool)
         labeled = np.zeros((n_frames, n_animals), bool)
+        unknown = np.zeros(values.shape, bool)
         for animal in range(n_animals):
-            labeled[:, animal] = labeled_frames(self.ranges, animal, n_frames)
+            if not any(r.individual == animal for r in manual):
+                continue
+            labeled[:, animal] = True
             values[:, animal] = one_hot(
                 manual, behaviors, n_frames=n_frames, individual=animal
             ).astype(bool)
-        return Ethogram(values, behaviors, self.tracks.individuals), labeled
+            predicted = [r for r in self.ranges if r.source == "predicted"]
+            unknown[:, animal] = one_hot(
+                predicted, behaviors, n_frames=n_frames, individual=animal
+            ).astype(bool)
+        labels = Ethogram(values, behaviors, self.tracks.individuals)
+        return labels, labeled, unknown
 
     def labeled_video(self, behaviors: Sequence[str]) -> LabeledVideo | None:
         """What a model learns from this session, None if nothing is labeled."""
-        labels, labeled = self.labels(behaviors)
-        return LabeledVideo(self.tracks, labels, labeled) if labeled.any() else None
+        labels, labeled, unknown = self.labels(behaviors)
+        if not labeled.any():
+            return None
+        return LabeledVideo(self.tracks, labels, labeled, unknown)
 
 
 def labeled_frames(
     ranges: Sequence[BehaviorRange], animal: int, n_frames: int
 ) -> NDArray[np.bool_]:
-    """Frames of one animal that count as labeled (see the module doc)."""
+    """Frames of one animal a person has settled, shape (frames,).
+
+    Every frame once the animal has a manual range, but those inside predicted
+    ranges nobody confirmed.
+    """
     mask = np.zeros(n_frames, bool)
     if any(r.source == "manual" and r.individual == animal for r in ranges):
         mask[:] = True

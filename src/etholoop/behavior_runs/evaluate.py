@@ -160,7 +160,7 @@ def _cross_validate(
     with report("cross-validating", len(folds)) as advance:
         for fold in folds:
             train = [
-                LabeledVideo(v.tracks, v.labels, v.labeled & t[:, None])
+                LabeledVideo(v.tracks, v.labels, v.labeled & t[:, None], v.unknown)
                 for (_, v), t in zip(labeled, fold.train, strict=True)
                 if (v.labeled & t[:, None]).any()
             ]
@@ -169,10 +169,11 @@ def _cross_validate(
                 if not test.any():
                     continue
                 pred = np.asarray(predictor.predict(v.tracks).values, bool)
+                settled: NDArray[np.bool_] = np.all(v.known(), axis=2)
                 for a in range(v.labeled.shape[1]):
                     if (s.name, a) in pooled:
                         item = pooled[(s.name, a)]
-                        cells = test & v.labeled[:, a]
+                        cells = test & settled[:, a]
                         item.pred[cells] = pred[cells, a]
                         item.tested[cells] = True
             advance(1)

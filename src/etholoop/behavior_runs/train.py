@@ -86,7 +86,7 @@ def train_behavior(
     estimator = pose_model(project)
     videos = [v for _, v in training]
     positives = {
-        b: int(sum(v.labels.values[..., k][v.labeled].sum() for v in videos))
+        b: int(sum(v.labels.values[..., k][v.known()[..., k]].sum() for v in videos))
         for k, b in enumerate(behaviors)
     }
     summary = tuple((s.name, int(v.labeled.sum())) for s, v in training)
