@@ -24,8 +24,10 @@ def synth(
     behaviors: Annotated[
         str | None,
         typer.Option(
-            help="Behaviors the mice switch between"
-            " [default: all; rest,walk,chase with --from-labeled]."
+            help="Behaviors the mice switch between; add 'flinch' for a rare 5-10 "
+            "frame paw flick drawn in the pixels but not in the keypoints"
+            " [default: rest,walk,groom,rear,chase; rest,walk,chase with "
+            "--from-labeled]."
         ),
     ] = None,
     min_contacts: Annotated[

@@ -2,7 +2,8 @@
 
 `make_arena` simulates look-alike mice (behavior state machine, chases, contacts,
 occlusions) and computes keypoints, boxes, visibility, identities and a per-frame
-ethogram; `Arena.frames()` renders the video lazily and `write_arena` streams it
+ethogram (with `behaviors=(..., "flinch")` also a rare, short flinch drawn in
+the pixels only); `Arena.frames()` renders the video lazily and `write_arena` streams it
 to disk beside the ground truth files. `make_composed_arena` pastes mice cut from
 real single-mouse labeled frames (`load_source_mice`) instead of drawing them.
 """

@@ -13,12 +13,14 @@ from numpy.typing import NDArray
 from etholoop.synth.body import (
     bounding_boxes,
     make_body,
+    paw_ellipses,
     visibility,
 )
-from etholoop.synth.config import KEYPOINTS, ArenaSpec, floor_rect
+from etholoop.synth.config import FLINCH, KEYPOINTS, ArenaSpec, floor_rect
 from etholoop.synth.motion import (
     Contact,
     Motion,
+    add_flinches,
     contact_gap_frames,
     find_contacts,
     simulate,
@@ -109,10 +111,15 @@ class DrawnMice:
         self, motion: Motion, start: int, stop: int, *, i420: bool
     ) -> Iterator[U8]:
         posture = motion.posture[start:stop]
-        body = make_body(posture, self.spec.body_length, floor_rect(self.spec))
+        length = self.spec.body_length
+        body = make_body(posture, length, floor_rect(self.spec))
         order = np.argsort(posture.depth, axis=1, kind="stable")
         noise = self.noise[start:stop]
-        return self.renderer.frames(body, order, noise, i420=i420)
+        paws = None
+        if motion.flinch is not None:
+            f = motion.flinch[start:stop]
+            paws = paw_ellipses(body.ellipses, f.extension, f.side, f.shoulder, length)
+        return self.renderer.frames(body, order, noise, i420=i420, paws=paws)
 
 
 @frozen(eq=False)
@@ -200,6 +207,11 @@ class Arena:
 def make_arena(spec: ArenaSpec | None = None, /, **fields: Any) -> Arena:
     """Simulate an arena and compute its ground truth; frames are drawn later.
 
+    When the spec's behaviors include `FLINCH`, each animal also flinches
+    (`add_flinches`, from a random stream of its own): those frames are labeled
+    "flinch" and show a paw shooting out, while the motion, keypoints, boxes,
+    visibility and contacts stay those of the same spec without it.
+
     Args:
         spec: What to make; `ArenaSpec()` if None.
         **fields: `ArenaSpec` fields that replace those of `spec`, e.g.
@@ -213,8 +225,10 @@ def make_arena(spec: ArenaSpec | None = None, /, **fields: Any) -> Arena:
             `n_frames` frames.
     """
     spec = ArenaSpec(**fields) if spec is None else attrs.evolve(spec, **fields)
-    motion_rng, look_rng = np.random.default_rng(spec.seed).spawn(2)
+    motion_rng, look_rng, flinch_rng = np.random.default_rng(spec.seed).spawn(3)
     motion, contacts = simulate_with_contacts(spec, motion_rng)
+    if FLINCH in spec.behaviors:
+        motion = add_flinches(spec, motion, flinch_rng)
     posture = motion.posture
     chosen = [KEYPOINTS.index(name) for name in spec.keypoints]
     shape = (spec.n_frames, spec.n_animals)

@@ -19,6 +19,16 @@ F64 = NDArray[np.float64]
 N_TAIL_SEGMENTS = 8
 TAIL_SEGMENT = 0.11
 """Length of one tail segment in body lengths."""
+PAW_REACH = 0.3
+"""How far a flinching paw reaches past the edge of the body, in body lengths
+(at least `PAW_MIN_REACH` px)."""
+PAW_MIN_REACH = 4.0
+PAW_WIDTH = 0.05
+"""Half the width of a paw in body lengths (at least `PAW_MIN_WIDTH` px)."""
+PAW_MIN_WIDTH = 1.2
+PAW_TILT = 0.45
+"""A fore paw points this many rad forward of straight sideways, a hind paw as
+much backward."""
 
 
 @frozen(eq=False)
@@ -181,6 +191,45 @@ def make_body(
     return Body(
         ellipses=ellipses, tail=tail, tail_width=tail_width, keypoints=keypoints
     )
+
+
+def paw_ellipses(
+    ellipses: F64,
+    extension: F64,
+    side: F64,
+    shoulder: NDArray[np.bool_],
+    body_length: float,
+) -> F64:
+    """The paw a flinching animal shoots out from the side of its hip or shoulder.
+
+    The paw is an ellipse from inside the body part out past its edge by
+    `extension` of its reach; it is drawn under the body, so only what sticks out
+    shows. No keypoint lies on it.
+
+    Args:
+        ellipses: Parts as in `Body.ellipses`, shape (..., 5, 5).
+        extension: How far each paw is out, 0..1 of its reach, shape (...).
+        side: +1 = out of the animal's left, -1 = right, 0 = no paw, shape (...).
+        shoulder: From the shoulder rather than the hip, shape (...).
+        body_length: Nose-to-tail-base length in px.
+
+    Returns:
+        Paw ellipses cx, cy, semi-major, semi-minor, angle (rad), shape (..., 5);
+        NaN where `side` is 0.
+    """
+    part = np.where(shoulder[..., None], ellipses[..., 1, :], ellipses[..., 0, :])
+    cx, cy, a, b, axis = np.moveaxis(part, -1, 0)
+    # Straight sideways on the left is the axis - 90 deg (y points down).
+    turn = np.where(shoulder, np.pi / 2 - PAW_TILT, np.pi / 2 + PAW_TILT)
+    relative = -side * turn
+    edge = a * b / np.hypot(b * np.cos(relative), a * np.sin(relative))
+    reach = max(PAW_REACH * body_length, PAW_MIN_REACH)
+    inner, outer = 0.5 * edge, edge + extension * reach
+    direction = _unit(axis + relative)
+    center = np.stack([cx, cy], axis=-1) + direction * ((inner + outer) / 2)[..., None]
+    minor = np.full_like(a, max(PAW_WIDTH * body_length, PAW_MIN_WIDTH))
+    paw = _ellipse(center, (outer - inner) / 2, minor, axis + relative)
+    return np.where((side != 0)[..., None], paw, np.nan)
 
 
 def _ellipse(center: F64, major: F64, minor: F64, angle: F64) -> F64:

@@ -8,7 +8,8 @@ per animal, turned and moved to the animal's position and heading, onto the
 background, so real mouse appearance meets multi-animal scenes with known truth.
 
 Only the behaviors a moving still can show are simulated: rest, walk and chase
-(grooming and rearing change the body's outline, which a static cutout cannot).
+(grooming, rearing and a flinch's paw change the body's outline, which a static
+cutout cannot).
 """
 
 from __future__ import annotations

@@ -11,6 +11,19 @@ from etholoop.types import at_least, str_tuple
 BEHAVIORS: tuple[str, ...] = ("rest", "walk", "groom", "rear", "chase")
 """Every behavior the motion model knows, in its canonical order."""
 
+FLINCH = "flinch"
+"""A rare, short behavior an arena may ask for on top of `BEHAVIORS`: for 5-10
+frames a paw shoots out from the side of the body and back. It is drawn in the
+pixels only; the posture, and so every keypoint, goes on as without it."""
+
+FLINCH_FRAMES = (5, 10)
+"""Fewest and most frames of one flinch episode (uniform)."""
+FLINCH_RATE = 0.02
+"""About this fraction of each animal's frames are flinch."""
+FLINCH_EDGE = 8
+"""No flinch starts in the first or reaches into the last this many frames; two
+episodes of one animal are at least this many frames apart."""
+
 KEYPOINTS: tuple[str, ...] = (
     "nose",
     "head",
@@ -69,7 +82,8 @@ class ArenaSpec:
         gray: Render single-channel frames instead of RGB.
         blur: Gaussian blur sigma in px applied to each frame; 0 = none.
         noise: Standard deviation of the per-frame sensor noise in gray levels.
-        behaviors: Behaviors the animals may show, a subset of `BEHAVIORS`; the
+        behaviors: Behaviors the animals may show, a subset of `BEHAVIORS` plus,
+            only when asked for, `FLINCH` (then at least one other); the
             ethogram's behavior axis follows this order.
         keypoints: Keypoints of the ground truth, a subset of `KEYPOINTS`.
         min_contacts: Fewest close-contact events the video must contain; the
@@ -91,7 +105,9 @@ class ArenaSpec:
     blur: float = field(default=0.0, converter=float, validator=at_least(0.0))
     noise: float = field(default=1.0, converter=float, validator=at_least(0.0))
     behaviors: tuple[str, ...] = field(
-        default=BEHAVIORS, converter=str_tuple, validator=_names(BEHAVIORS)
+        default=BEHAVIORS,
+        converter=str_tuple,
+        validator=_names((*BEHAVIORS, FLINCH)),
     )
     keypoints: tuple[str, ...] = field(
         default=DEFAULT_KEYPOINTS, converter=str_tuple, validator=_names(KEYPOINTS)
@@ -110,7 +126,19 @@ class ArenaSpec:
 
     def __attrs_post_init__(self) -> None:
         """Check that the behaviors can be shown and contacts can be made."""
-        if self.behaviors == ("chase",) and self.n_animals == 1:
+        if FLINCH in self.behaviors:
+            if not self.motion_behaviors:
+                raise ValueError(
+                    f"ArenaSpec.behaviors: {FLINCH!r} interrupts other behaviors; "
+                    f"name at least one of {list(BEHAVIORS)} too"
+                )
+            shortest = 2 * FLINCH_EDGE + FLINCH_FRAMES[1]
+            if self.n_frames < shortest:
+                raise ValueError(
+                    f"ArenaSpec.n_frames: a {FLINCH!r} needs at least {shortest} "
+                    f"frames, got {self.n_frames}"
+                )
+        if self.motion_behaviors == ("chase",) and self.n_animals == 1:
             raise ValueError("ArenaSpec: a single animal has no one to chase")
         if self.min_contacts and self.n_animals < 2:
             raise ValueError("ArenaSpec.min_contacts: contacts need at least 2 animals")
@@ -125,6 +153,11 @@ class ArenaSpec:
                 f"ArenaSpec.body_length: {self.body_length} px does not fit a "
                 f"{self.width}x{self.height} arena (at most {floor / 3:.0f} px)"
             )
+
+    @property
+    def motion_behaviors(self) -> tuple[str, ...]:
+        """The behaviors of `behaviors` the motion model runs: all but `FLINCH`."""
+        return tuple(b for b in self.behaviors if b != FLINCH)
 
     @property
     def individuals(self) -> tuple[str, ...]:

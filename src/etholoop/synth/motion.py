@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 from attrs import frozen
 from numpy.typing import NDArray
 
 from etholoop.synth.body import Posture
-from etholoop.synth.config import BEHAVIORS, ArenaSpec, floor_rect
+from etholoop.synth.config import (
+    BEHAVIORS,
+    FLINCH,
+    FLINCH_EDGE,
+    FLINCH_FRAMES,
+    FLINCH_RATE,
+    ArenaSpec,
+    floor_rect,
+)
 
 F64 = NDArray[np.float64]
 
@@ -82,16 +91,41 @@ class Contact:
 
 
 @frozen(eq=False)
+class Flinches:
+    """Flinch episodes: a paw shoots out from the side of the body and back.
+
+    Attributes:
+        extension: How far the paw is out, 0..1 of its reach, shape (frames,
+            animals); above 0 exactly on flinch frames.
+        side: Which side the paw comes out of, +1 = the animal's left, -1 = its
+            right, 0 = no flinch; shape (frames, animals).
+        shoulder: Whether the paw comes from the shoulder (a fore paw) rather
+            than the hip (a hind paw), shape (frames, animals).
+    """
+
+    extension: F64
+    side: F64
+    shoulder: NDArray[np.bool_]
+
+    def __getitem__(self, index: int | slice) -> Flinches:
+        """The flinches of some frames (indexing the first axis of every array)."""
+        return Flinches(self.extension[index], self.side[index], self.shoulder[index])
+
+
+@frozen(eq=False)
 class Motion:
     """Per-frame state of every animal.
 
     Attributes:
         posture: Posture arrays of shape (frames, animals).
         behavior: Index into `ArenaSpec.behaviors`, shape (frames, animals).
+        flinch: The flinches to draw, or None when the arena has none; the
+            posture does not show them.
     """
 
     posture: Posture
     behavior: NDArray[np.int16]
+    flinch: Flinches | None = None
 
 
 def contact_gap_frames(fps: float) -> int:
@@ -160,6 +194,59 @@ def simulate(spec: ArenaSpec, rng: np.random.Generator) -> Motion:
     return Motion(posture=Posture(**record), behavior=behavior)
 
 
+def add_flinches(spec: ArenaSpec, motion: Motion, rng: np.random.Generator) -> Motion:
+    """Give every animal rare flinch episodes, labeled "flinch" in the ethogram.
+
+    Per animal, episodes of `FLINCH_FRAMES` frames (uniform) cover about
+    `FLINCH_RATE` of the frames (at least one episode), placed uniformly at random,
+    `FLINCH_EDGE` frames clear of the video's ends and of each other. The paw
+    shoots out in two frames, stays out and comes back in two. The posture is
+    left as it is: a flinch shows in the pixels only.
+
+    Args:
+        spec: The arena; `FLINCH` must be among its behaviors.
+        motion: The simulated motion.
+        rng: The flinches' own random stream (the motion's is not touched).
+
+    Returns:
+        The motion with the flinch frames relabeled and `flinch` set.
+    """
+    n_frames, n_animals = motion.behavior.shape
+    low, high = FLINCH_FRAMES
+    count = max(1, round(FLINCH_RATE * n_frames / ((low + high) / 2)))
+    span = n_frames - 2 * FLINCH_EDGE
+    extension = np.zeros((n_frames, n_animals))
+    side = np.zeros((n_frames, n_animals))
+    shoulder = np.zeros((n_frames, n_animals), dtype=bool)
+    for i in range(n_animals):
+        lengths = rng.integers(low, high + 1, count)
+        sides = rng.choice([-1.0, 1.0], count)
+        fore = rng.random(count) < 0.5
+        # Drop episodes until the rest fit with their gaps; then spread the free
+        # frames uniformly between them (stars and bars).
+        n = count
+        while n > 1 and lengths[:n].sum() + (n - 1) * FLINCH_EDGE > span:
+            n -= 1
+        slack = span - int(lengths[:n].sum()) - (n - 1) * FLINCH_EDGE
+        offsets = np.sort(rng.integers(0, slack + 1, n))
+        before = np.concatenate([[0], np.cumsum(lengths[: n - 1])])
+        starts = FLINCH_EDGE + offsets + before + np.arange(n) * FLINCH_EDGE
+        episodes = zip(
+            starts.tolist(), lengths[:n].tolist(), sides[:n], fore[:n], strict=True
+        )
+        for start, length, paw_side, from_shoulder in episodes:
+            k = np.arange(length)
+            out = np.minimum(k + 1, length - k) / 2
+            extension[start : start + length, i] = np.minimum(out, 1.0)
+            side[start : start + length, i] = paw_side
+            shoulder[start : start + length, i] = from_shoulder
+    label = np.int16(spec.behaviors.index(FLINCH))
+    behavior = np.where(extension > 0, label, motion.behavior).astype(np.int16)
+    return attrs.evolve(
+        motion, behavior=behavior, flinch=Flinches(extension, side, shoulder)
+    )
+
+
 def _wrap(angle: F64) -> F64:
     return np.asarray((angle + np.pi) % (2 * np.pi) - np.pi)
 
@@ -180,7 +267,7 @@ class _Herd:
         margin = 0.5 * length
         self.low = np.array([x0 + margin, y0 + margin])
         self.high = np.array([x1 - margin, y1 - margin])
-        self.allowed = [BEHAVIORS.index(b) for b in spec.behaviors]
+        self.allowed = [BEHAVIORS.index(b) for b in spec.motion_behaviors]
         if n == 1:
             self.allowed = [b for b in self.allowed if BEHAVIORS[b] != "chase"]
         self.approach = BEHAVIORS.index(

@@ -37,6 +37,8 @@ FUR_TEXTURE = 9.0
 """Standard deviation of the fur texture in gray levels."""
 EAR = (116.0, 98.0, 100.0)
 TAIL = (122.0, 102.0, 104.0)
+PAW = (132.0, 104.0, 108.0)
+"""A flinching paw: pink, dark on the floor and light on the fur."""
 
 SHADE = 155
 """Light left (of 255) under an animal's shadow."""
@@ -62,7 +64,7 @@ class Renderer:
             (T, T), T above twice the body length.
         fur_down: Fur texture subtracted from the body, same shape.
         colors: Color of each paint ("fur", "fur_mid", "fur_light", "ear",
-            "tail"), C channels each.
+            "tail", "paw"), C channels each.
         body_length: Nose-to-tail-base length in px.
         blur: Gaussian blur sigma in px, 0 = none.
     """
@@ -89,6 +91,7 @@ class Renderer:
         noise: NDArray[np.int64],
         *,
         i420: bool = False,
+        paws: NDArray[np.float64] | None = None,
     ) -> Iterator[U8]:
         """Draw frames one at a time.
 
@@ -99,12 +102,14 @@ class Renderer:
             i420: Yield the frames as `to_i420` converts them, but converting only
                 the drawn regions (the video writer's path: a full-frame
                 conversion costs half as much as drawing).
+            paws: Flinching paws as `paw_ellipses` places them, shape (frames,
+                animals, 5), NaN where an animal shows none; None = no paws.
 
         Yields:
             Each frame, shape (H, W, C) uint8, or (H * 3 / 2, W) with `i420`; a
             new array every time.
         """
-        layout = _Layout.build(self._shapes(body.ellipses), body.tail, self)
+        layout = _Layout.build(self._shapes(body.ellipses), body.tail, self, paws)
         widths = np.rint(body.tail_width).astype(np.int64).tolist()
         canvas = self.background.copy()
         bases = [to_i420(base) for base in self.base] if i420 else list(self.base)
@@ -193,7 +198,8 @@ class Renderer:
         """Draw animal `i` of frame `t` of `layout` and its shadow onto `frame`.
 
         Shapes are drawn anti-aliased straight onto the frame inside the animal's
-        region of interest; the fur texture is added under a mask of the torso.
+        region of interest; the fur texture is added under a mask of the torso. A
+        flinching paw is drawn over the tail and under the body.
         """
         x0, y0, x1, y1 = layout.roi[t, i].tolist()
         if x1 <= x0 or y1 <= y0:
@@ -217,6 +223,9 @@ class Renderer:
         ends = layout.tail[t, i].tolist()
         for j, w in enumerate(tail_widths):
             cv2.line(roi, ends[j], ends[j + 1], color["tail"], w, aa, SHIFT)
+        paw, has_paw = layout.paw, layout.has_paw
+        if paw is not None and has_paw is not None and has_paw[t, i]:
+            cv2.fillConvexPoly(roi, paw[t, i], color["paw"], aa, SHIFT)
         for j in range(3):
             cv2.fillConvexPoly(roi, poly[j], color["fur"], aa, SHIFT)
         for j in range(5, 8):
@@ -266,6 +275,9 @@ class _Layout:
         torso_poly: Torso polygons relative to that box, (frames, animals, 3, V, 2).
         fur_warp: Affine map from torso-box px to fur-texture px, shape (frames,
             animals, 2, 3).
+        paw: Flinching paw polygon relative to the region, SHIFT bits, shape
+            (frames, animals, V, 2), or None for no paws.
+        has_paw: Which animals show their paw, shape (frames, animals), or None.
     """
 
     roi: NDArray[np.int64]
@@ -276,12 +288,21 @@ class _Layout:
     torso: NDArray[np.int64]
     torso_poly: NDArray[np.int32]
     fur_warp: NDArray[np.float64]
+    paw: NDArray[np.int32] | None = None
+    has_paw: NDArray[np.bool_] | None = None
 
     @classmethod
     def build(
-        cls, shapes: NDArray[np.float64], tail: NDArray[np.float64], renderer: Renderer
+        cls,
+        shapes: NDArray[np.float64],
+        tail: NDArray[np.float64],
+        renderer: Renderer,
+        paws: NDArray[np.float64] | None = None,
     ) -> _Layout:
-        """Lay out every animal of every frame at once (vectorized)."""
+        """Lay out every animal of every frame at once (vectorized).
+
+        A paw widens its animal's region of interest only in frames it shows.
+        """
         length = renderer.body_length
         outlines = _outline(shapes)
         lead = shapes.shape[:-2]
@@ -290,6 +311,14 @@ class _Layout:
         pad = max(0.07 * length, shadow.max() + blur) + 2
         body = outlines[..., :5, :, :].reshape(*lead, -1, 2)
         points = np.concatenate([body, tail], axis=-2)
+        has_paw = paw_outline = None
+        if paws is not None:
+            has_paw = np.isfinite(paws[..., 0])
+            # Where there is no paw, the hip stands in: already inside the region.
+            paw_outline = _outline(
+                np.where(has_paw[..., None], paws, shapes[..., 0, :])
+            )
+            points = np.concatenate([points, paw_outline], axis=-2)
         height, width = renderer.background.shape[:2]
         lo = np.maximum(points.min(axis=-2) - pad, 0).astype(np.int64)
         hi = np.minimum(points.max(axis=-2) + pad + 1, (width, height)).astype(np.int64)
@@ -323,6 +352,10 @@ class _Layout:
             torso_poly=poly[..., :3, :, :]
             - (t_lo * ONE).astype(np.int32)[..., None, None, :],
             fur_warp=fur_warp,
+            paw=None
+            if paw_outline is None
+            else np.rint((paw_outline - lo[..., None, :]) * ONE).astype(np.int32),
+            has_paw=has_paw,
         )
 
 
@@ -398,6 +431,7 @@ def make_renderer(spec: ArenaSpec, rng: np.random.Generator) -> Renderer:
         "fur_light": FUR_LIGHT,
         "ear": EAR,
         "tail": TAIL,
+        "paw": PAW,
     }
     size = 32 * math.ceil(2.2 * spec.body_length / 32)
     fur = np.rint(_fur_texture(rng, size) * FUR_TEXTURE)
