@@ -10,13 +10,13 @@ are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from attrs import frozen
 
-from etholoop.behavior.model import PosePredictor
 from etholoop.behavior.persist import load_predictor
 from etholoop.behavior_ranges import scored_ranges
 from etholoop.behavior_runs.data import SessionData, load_sessions
@@ -29,6 +29,9 @@ from etholoop.runs import finish_run, require_run, start_run
 from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
 from etholoop.store.runs import set_run_dir
 from etholoop.types import BehaviorRange, Ethogram
+
+if TYPE_CHECKING:
+    from etholoop.behavior_runs.pixels import VideoSession
 
 BEHAVIOR_PREDICT = "behavior-predict"
 """Stage name of behavior prediction runs in `model_runs`."""
@@ -55,8 +58,18 @@ class BehaviorPredictReport:
     sessions: tuple[PredictedSession, ...]
 
 
-def find_train_run(project: Project, run_id: int | None) -> tuple[int, PosePredictor]:
-    """The finished behavior training run `run_id` (or the latest) and its model.
+@frozen
+class TrainRun:
+    """A finished behavior training run: its id, model family, folder, behaviors."""
+
+    id: int
+    model: str
+    run_dir: Path
+    behaviors: tuple[str, ...]
+
+
+def find_train_run(project: Project, run_id: int | None) -> TrainRun:
+    """The finished behavior training run `run_id`, or the latest one.
 
     Raises:
         ProjectError: there is no such run.
@@ -70,8 +83,12 @@ def find_train_run(project: Project, run_id: int | None) -> tuple[int, PosePredi
             what="behavior training run",
             how="train one with `etholoop behavior train`",
         )
-        found, run_dir = run.id, project.resolve(run.run_dir)
-    return found, load_predictor(run_dir / MODEL_FILE)
+        return TrainRun(
+            run.id,
+            str(run.config.get("model", "pose")),
+            project.resolve(run.run_dir),
+            tuple(run.config.get("behaviors", ())),
+        )
 
 
 def predict_behavior(
@@ -90,15 +107,26 @@ def predict_behavior(
         ProjectError: no training run, a named session that does not exist or
             has no tracks, or a model whose behaviors are not the project's.
     """
-    train_id, predictor = find_train_run(project, run_id)
+    train = find_train_run(project, run_id)
+    train_id = train.id
     known = set(project.config.behaviors)
-    if not set(predictor.behaviors) <= known:
+    if not set(train.behaviors) <= known:
         raise ProjectError(
             f"{project.config_path}: run {train_id} predicts "
-            f"{list(predictor.behaviors)}, not all of them the project's behaviors"
+            f"{list(train.behaviors)}, not all of them the project's behaviors"
         )
+    predict_one = (
+        _pixel_predictor(train) if train.model == "clip3d" else _pose_predictor(train)
+    )
     with project.store.session() as session:
-        data = load_sessions(session, project, sessions)
+        if train.model == "clip3d":
+            from etholoop.behavior_runs.pixels import video_sessions
+
+            data: Sequence[SessionData | VideoSession] = video_sessions(
+                session, project, sessions
+            )
+        else:
+            data = load_sessions(session, project, sessions)
         run = start_run(
             session,
             stage=BEHAVIOR_PREDICT,
@@ -113,7 +141,8 @@ def predict_behavior(
     with report("predicting behaviors", len(data)) as advance:
         for item in data:
             try:
-                results.append(_predict_one(project, predictor, item, out_dir))
+                probabilities, labels = predict_one(item)
+                results.append(_record(project, item, probabilities, labels, out_dir))
             except EtholoopError as error:
                 results.append(PredictedSession(item.name, "failed", str(error)))
             advance(1)
@@ -129,11 +158,36 @@ def predict_behavior(
     return BehaviorPredictReport(predict_id, train_id, out_dir, tuple(results))
 
 
-def _predict_one(
-    project: Project, predictor: PosePredictor, item: SessionData, out_dir: Path
+Predict = Callable[[Any], tuple[Ethogram, Ethogram]]
+"""A session's probabilities and labels, shape (frames, individuals, behaviors)."""
+
+
+def _pose_predictor(train: TrainRun) -> Predict:
+    predictor = load_predictor(train.run_dir / MODEL_FILE)
+
+    def predict(item: SessionData) -> tuple[Ethogram, Ethogram]:
+        return predictor.predict_proba(item.tracks), predictor.predict(item.tracks)
+
+    return predict
+
+
+def _pixel_predictor(train: TrainRun) -> Predict:
+    from etholoop.behavior_runs.pixels import predict_clip3d
+
+    def predict(item: VideoSession) -> tuple[Ethogram, Ethogram]:
+        return predict_clip3d(train.run_dir, item, train.behaviors)
+
+    return predict
+
+
+def _record(
+    project: Project,
+    item: SessionData | VideoSession,
+    probabilities: Ethogram,
+    labels: Ethogram,
+    out_dir: Path,
 ) -> PredictedSession:
-    probabilities = predictor.predict_proba(item.tracks)
-    labels = predictor.predict(item.tracks)
+    """Write a session's files and replace its predicted ranges."""
     paths = write_ethogram_files(out_dir / item.name, probabilities, labels, item.fps)
     with project.store.session() as session:
         stored = load_behavior_ranges(session, item.video_id)

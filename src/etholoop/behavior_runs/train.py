@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -26,10 +26,13 @@ from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
 from etholoop.store.runs import set_run_dir
 
+if TYPE_CHECKING:
+    from etholoop.behavior.clip3d import Variant
+
 BEHAVIOR_TRAIN = "behavior-train"
 """Stage name of behavior training runs in `model_runs`."""
-BehaviorModelName = Literal["pose"]
-BEHAVIOR_MODELS: tuple[BehaviorModelName, ...] = ("pose",)
+BehaviorModelName = Literal["pose", "clip3d"]
+BEHAVIOR_MODELS: tuple[BehaviorModelName, ...] = ("pose", "clip3d")
 MODEL_FILE = "model.json"
 
 
@@ -65,14 +68,22 @@ def train_behavior(
     *,
     model: BehaviorModelName = "pose",
     sessions: Sequence[str] | None = None,
+    variant: Variant = "light",
+    epochs: int | None = None,
+    imsize: int | None = None,
 ) -> BehaviorTrainReport:
     """Fit a behavior model on the manual labels of the sessions (default: all).
 
+    `variant`, `epochs` and `imsize` are the clip3d network's (see
+    `behavior_runs.pixels`); the pose model ignores them.
+
     Raises:
         ProjectError: no behaviors in the config, a named session without
-            tracks, or no manual labels on any session with tracks.
+            tracks (pose) or without a video (clip3d), or no manual labels.
     """
     behaviors = behaviors_of(project)
+    if model == "clip3d":
+        return _train_pixels(project, behaviors, sessions, variant, epochs, imsize)
     with project.store.session() as session:
         data = load_sessions(session, project, sessions)
     labeled = [(s, s.labeled_video(behaviors)) for s in data]
@@ -125,6 +136,60 @@ def train_behavior(
             metrics={"positives": positives, "bout_params": bout_params},
         )
     return BehaviorTrainReport(run_id, run_dir, summary, positives, bout_params)
+
+
+def _train_pixels(
+    project: Project,
+    behaviors: Sequence[str],
+    sessions: Sequence[str] | None,
+    variant: Variant,
+    epochs: int | None,
+    imsize: int | None,
+) -> BehaviorTrainReport:
+    from etholoop.behavior_runs.pixels import (
+        frame_classes,
+        train_clip3d_run,
+        video_sessions,
+    )
+
+    with project.store.session() as session:
+        data = video_sessions(session, project, sessions)
+    labeled = [(s, int(frame_classes(s, behaviors)[1].sum())) for s in data]
+    config = {
+        "model": "clip3d",
+        "behaviors": list(behaviors),
+        "sessions": [{"id": s.video_id, "name": s.name} for s in data],
+        "variant": variant,
+    }
+    with project.store.session() as session:
+        run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
+        run_id = run.id
+        run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
+        set_run_dir(session, run_id, project.relative(run_dir))
+    try:
+        metrics = train_clip3d_run(
+            project,
+            run_dir,
+            data,
+            behaviors,
+            variant=variant,
+            epochs=epochs,
+            imsize=imsize,
+        )
+    except (EtholoopError, ValueError, OSError):
+        with project.store.session() as session:
+            finish_run(session, run_id, status="failed")
+        raise
+    with project.store.session() as session:
+        finish_run(session, run_id, status="done", metrics=metrics)
+    counts = metrics["class_counts"]
+    return BehaviorTrainReport(
+        run_id,
+        run_dir,
+        tuple((s.name, n) for s, n in labeled if n),
+        {b: int(counts[b]) for b in behaviors},
+        {},
+    )
 
 
 def _bout_params(predictor: PosePredictor) -> dict[str, dict[str, Any]]:

@@ -12,13 +12,16 @@ from etholoop.cli.behavior import behavior_app
 from etholoop.formatting import format_metric
 
 if TYPE_CHECKING:
+    from etholoop.behavior.clip3d import Variant
     from etholoop.behavior_runs.evaluate import SplitKind
     from etholoop.behavior_runs.train import BehaviorModelName
 
     ModelChoice = BehaviorModelName
     SplitChoice = SplitKind
+    VariantChoice = Variant
 else:
-    ModelChoice = choice(["pose"])
+    ModelChoice = choice(["pose", "clip3d"])
+    VariantChoice = choice(["light", "standard"])
     SplitChoice = choice(["auto", "blocks", "videos"])
 
 SessionsOpt = Annotated[
@@ -39,10 +42,33 @@ def train_command(
         ModelChoice,
         typer.Option(
             help="pose: LightGBM per behavior over windowed pose features of "
-            "each animal and, seen from it, the nearest other animal."
+            "each animal and, seen from it, the nearest other animal. clip3d: a 3D "
+            "CNN on 16-frame grayscale clips of the video (single-animal projects; "
+            "the GPU when there is one)."
         ),
     ] = "pose",
     sessions: SessionsOpt = None,
+    variant: Annotated[
+        VariantChoice,
+        typer.Option(help="clip3d: light (~600K parameters) or standard (~3M)."),
+    ] = "light",
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="clip3d: most epochs (early stopping on validation macro F1, "
+            "patience 15) [default: 100].",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    imsize: Annotated[
+        int | None,
+        typer.Option(
+            help="clip3d: side in px each frame is resized to [default: 112].",
+            min=8,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a behavior model on the manual behavior labels of sessions with tracks.
 
@@ -52,12 +78,24 @@ def train_command(
     blocks inside the labeled frames. Feature and cleaning settings come from
     `behavior:` in etholoop.yaml. Writes PROJECT/runs/behavior/<run>/model.json
     and split.json.
+
+    --model clip3d learns exclusive classes ('none' and the behaviors) from the
+    pixels, the last 20 % of each session's labeled frames choosing the best
+    epoch; it writes clip3d/best.pt, last.pt (a re-run resumes), epochs.csv and
+    training-curves.png in the run folder.
     """
     from etholoop.behavior_runs.train import train_behavior
     from etholoop.project import Project
 
     with Project.open(project_path) as project:
-        result = train_behavior(project, model=model, sessions=sessions)
+        result = train_behavior(
+            project,
+            model=model,
+            sessions=sessions,
+            variant=variant,
+            epochs=epochs,
+            imsize=imsize,
+        )
     console.print(f"behavior run {result.run_id}: {result.run_dir}", highlight=False)
     for name, frames in result.sessions:
         console.print(f"  learned from {name}: {frames} animal-frames", highlight=False)

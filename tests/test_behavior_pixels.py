@@ -1,0 +1,112 @@
+"""`etholoop behavior train --model clip3d` and predict on a real project and video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from etholoop.cli import app
+from etholoop.errors import EtholoopError
+from etholoop.project import Project
+from etholoop.sessions import get_session
+from etholoop.store.behaviors import load_behavior_ranges
+from etholoop.store.runs import get_model_run
+from etholoop.synth import make_arena, write_arena
+
+runner = CliRunner()
+N_FRAMES = 150
+BEHAVIORS = ("rest", "walk", "rear")
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    if isinstance(result.exception, EtholoopError):
+        return 1, str(result.exception)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _ok(*args: str | Path) -> str:
+    code, out = _run(*args)
+    assert code == 0, out
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """One mouse, two short arena videos: arena1 labeled, arena2 not."""
+    proj = tmp_path / "proj"
+    _ok(
+        "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
+        "--behaviors", ",".join(BEHAVIORS),
+    )  # fmt: skip
+    for name, seed in (("arena1", 3), ("arena2", 1)):
+        arena = make_arena(
+            n_animals=1, n_frames=N_FRAMES, width=160, height=120, seed=seed,
+            behaviors=BEHAVIORS, gray=True,
+        )  # fmt: skip
+        files = write_arena(arena, tmp_path / name)
+        video = files["video"].rename(tmp_path / name / f"{name}.mp4")
+        _ok("add-videos", proj, video)
+        if name == "arena1":
+            _ok(
+                "behavior", "import", proj, files["behaviors"], "--session",
+                "arena1", "--format", "long",
+            )  # fmt: skip
+    return proj
+
+
+def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
+    project: Path,
+) -> None:
+    out = _ok(
+        "behavior", "train", project, "--model", "clip3d", "--epochs", "2",
+        "--imsize", "16",
+    )  # fmt: skip
+    assert "learned from arena1" in out
+    run_dir = project / "runs" / "behavior" / "0001"
+    epochs = pd.read_csv(run_dir / "clip3d" / "epochs.csv")
+    assert len(epochs) == 2 and (run_dir / "clip3d" / "best.pt").is_file()
+    with Project.open(project) as p, p.store.session() as session:
+        run = get_model_run(session, 1)
+        assert run is not None and run.config["model"] == "clip3d"
+        assert run.metrics is not None
+        assert run.metrics["classes"] == list(BEHAVIORS)  # every frame has one
+        assert run.metrics["val_frames"] > 0 and run.metrics["train_frames"] > 0
+
+    _ok("behavior", "predict", project)
+    folder = project / "behavior" / "0001"
+    probabilities = pd.read_csv(folder / "arena2.probabilities.csv")
+    assert list(probabilities.columns) == ["frame", "individual", *BEHAVIORS]
+    assert len(probabilities) == N_FRAMES
+    ethogram = pd.read_csv(folder / "arena2.ethogram.csv")
+    assert (ethogram[list(BEHAVIORS)].sum(axis=1) <= 1).all()  # exclusive classes
+    with Project.open(project) as p, p.store.session() as session:
+        ranges = load_behavior_ranges(session, get_session(session, p, "arena2").id)
+    assert {r.source for r in ranges} <= {"predicted"}
+    bouts = pd.read_csv(folder / "arena2.bouts.csv")
+    assert len(bouts) == len(ranges)
+    next_out = _ok("behavior", "next", project, "--n", "2", "--length", "20")
+    assert "arena2" in next_out
+
+
+def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
+    proj = tmp_path / "two"
+    _ok(
+        "init",
+        proj,
+        "--animals",
+        "2",
+        "--keypoints",
+        "nose,tail",
+        "--behaviors",
+        "walk",
+    )
+    code, out = _run("behavior", "train", proj, "--model", "clip3d")
+    assert code == 1 and "single-animal project" in out
+    assert not (proj / "runs").exists()
