@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from etholoop.behavior.clip3d_train import predict_video
 from etholoop.cli import app
 from etholoop.errors import EtholoopError
 from etholoop.project import Project
@@ -15,6 +17,7 @@ from etholoop.sessions import get_session
 from etholoop.store.behaviors import load_behavior_ranges
 from etholoop.store.runs import get_model_run
 from etholoop.synth import make_arena, write_arena
+from etholoop.video.reader import PyAVReader
 
 runner = CliRunner()
 N_FRAMES = 150
@@ -93,6 +96,23 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
     assert len(bouts) == len(ranges)
     next_out = _ok("behavior", "next", project, "--n", "2", "--length", "20")
     assert "arena2" in next_out
+
+
+def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
+    project: Path, shared_data: Path
+) -> None:
+    _ok(
+        "behavior", "train", project, "--model", "clip3d", "--epochs", "1",
+        "--imsize", "16",
+    )  # fmt: skip
+    clip = shared_data / "bsoid_behavior_clips" / "face_groom_hstacked.mp4"
+    with PyAVReader(clip) as reader:  # 1350x360 at 15 fps, the arena 160x120 at 30
+        n_frames, (height, width) = reader.n_frames, reader.shape[1:3]
+    assert (width, height) == (1350, 360)
+    checkpoint = project / "runs" / "behavior" / "0001" / "clip3d" / "best.pt"
+    probabilities = predict_video(checkpoint, clip, stride=4)
+    assert probabilities.shape == (n_frames, len(BEHAVIORS))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
 def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
