@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from etholoop.behavior.clip3d_train import predict_video
+from etholoop.behavior.clips import video_mean_std
 from etholoop.cli import app
 from etholoop.errors import EtholoopError
 from etholoop.project import Project
@@ -81,6 +82,10 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
         assert run.metrics is not None
         assert run.metrics["classes"] == list(BEHAVIORS)  # every frame has one
         assert run.metrics["val_frames"] > 0 and run.metrics["train_frames"] > 0
+        video = get_session(session, p, "arena1")
+        assert video.pixel_stats is not None  # measured once, then kept
+        mean, std = video.pixel_stats
+        assert (mean, std) == pytest.approx(video_mean_std(p.resolve(video.path)))
 
     _ok("behavior", "predict", project)
     folder = project / "behavior" / "0001"

@@ -30,13 +30,14 @@ from etholoop.behavior.clip3d_train import (
     predict_video,
     train_clip3d,
 )
-from etholoop.behavior.clips import ClipItem
+from etholoop.behavior.clips import ClipItem, video_mean_std
 from etholoop.behavior_ranges import one_hot
 from etholoop.behavior_runs.data import labeled_frames
 from etholoop.errors import ProjectError
 from etholoop.project import Project
 from etholoop.sessions import get_session, list_sessions, session_name
 from etholoop.store.behaviors import load_behavior_ranges
+from etholoop.store.videos import get_video, set_pixel_stats
 from etholoop.types import BehaviorRange, Ethogram
 
 NO_BEHAVIOR = "none"
@@ -46,7 +47,7 @@ CHECKPOINT = "clip3d/best.pt"
 
 @frozen(eq=False)
 class VideoSession:
-    """A session with a video file: where to read it and its ranges."""
+    """A session with a video file: where to read it, its ranges, its pixel stats."""
 
     video_id: int
     name: str
@@ -54,6 +55,7 @@ class VideoSession:
     path: Path
     n_frames: int
     ranges: tuple[BehaviorRange, ...]
+    stats: tuple[float, float]
 
 
 def video_sessions(
@@ -87,9 +89,21 @@ def video_sessions(
             project.resolve(video.path),
             video.n_frames,
             tuple(load_behavior_ranges(session, video.id)),
+            _pixel_stats(session, video.id, project.resolve(video.path)),
         )
         for video in videos
     ]
+
+
+def _pixel_stats(session: Any, video_id: int, path: Path) -> tuple[float, float]:
+    """The video's gray mean and std: stored, or measured once and stored."""
+    video = get_video(session, video_id)
+    if video is not None and video.pixel_stats:
+        mean, std = video.pixel_stats
+        return float(mean), float(std)
+    stats = video_mean_std(path)
+    set_pixel_stats(session, video_id, stats)
+    return stats
 
 
 def frame_classes(
@@ -153,6 +167,7 @@ def train_clip3d_run(
         train_params,
         run_dir / "clip3d",
         class_names=names,
+        stats={s.path: s.stats for s in sessions},
     )
     counts = class_counts(train, len(names))
     return {
@@ -179,7 +194,7 @@ def predict_clip3d(
     """Probabilities and exclusive labels of one session, one animal."""
     checkpoint = run_dir / CHECKPOINT
     _, names = load_clip3d(checkpoint)
-    probabilities = predict_video(checkpoint, item.path)
+    probabilities = predict_video(checkpoint, item.path, stats=item.stats)
     columns = [names.index(b) for b in behaviors]
     best = np.argmax(probabilities, axis=1)
     on = np.stack([best == c for c in columns], axis=1)

@@ -67,6 +67,8 @@ class Video(Base):
 
     Kind `tracks` is a session of imported pose tracks without a video: it has
     frames (its `n_frames`, `fps`) that behaviors are labeled on, but no images.
+    `pixel_stats` is [mean, std] of the gray pixels, measured the first time a
+    pixel model reads the video.
     """
 
     __tablename__ = "videos"
@@ -88,6 +90,7 @@ class Video(Base):
     )
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     image_files: Mapped[list[Any] | None] = mapped_column(JSON)
+    pixel_stats: Mapped[list[Any] | None] = mapped_column(JSON)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     frames: Mapped[list[Frame]] = relationship(

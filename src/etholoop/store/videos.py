@@ -97,3 +97,13 @@ def get_or_add_frame(
     elif image_path is not None and frame.image_path is None:
         frame.image_path = image_path
     return frame
+
+
+def set_pixel_stats(
+    session: Session, video_id: int, stats: tuple[float, float]
+) -> None:
+    """Record a video's gray pixel mean and std."""
+    video = session.get(Video, video_id)
+    if video is not None:
+        video.pixel_stats = [float(stats[0]), float(stats[1])]
+        session.flush()
