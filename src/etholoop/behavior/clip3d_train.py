@@ -29,7 +29,6 @@ weights of the best epoch are kept in `best.pt`, and training stops after
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -43,7 +42,12 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler
 
-from etholoop.atomic import written_atomically
+from etholoop.behavior.checkpoints import (
+    cpu_state,
+    load_checkpoint,
+    save_checkpoint,
+    write_log_csv,
+)
 from etholoop.behavior.clip3d import Clip3dNet, Clip3dParams
 from etholoop.behavior.clips import (
     ClipDataset,
@@ -345,7 +349,7 @@ def train_clip3d(
                     "seconds": time.perf_counter() - start,
                 }
             )
-            weights_now = _cpu_state(model)
+            weights_now = cpu_state(model)
             if best_epoch == 0 or val_f1 > best_f1:
                 best_epoch, best_f1 = epoch, val_f1
                 _save(
@@ -390,12 +394,7 @@ def train_clip3d(
 
 def write_epochs_csv(records: Sequence[dict[str, float]], path: Path) -> Path:
     """Write the epoch records as `epochs.csv` (columns `LOG_COLUMNS`); `path`."""
-    with written_atomically(path) as partial, partial.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=LOG_COLUMNS)
-        writer.writeheader()
-        for record in records:
-            writer.writerow({**record, "epoch": int(record["epoch"])})
-    return path
+    return write_log_csv(records, path, LOG_COLUMNS)
 
 
 def load_clip3d(
@@ -577,10 +576,6 @@ def _names(names: Sequence[str] | None, params: Clip3dParams) -> list[str]:
     return [str(k) for k in range(params.n_classes)] if names is None else list(names)
 
 
-def _cpu_state(model: nn.Module) -> dict[str, Tensor]:
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-
-
 def _curves(records: Sequence[dict[str, float]]) -> list[dict[str, float]]:
     """Epoch records named as `plot_training_curves` sorts them."""
     return [
@@ -595,16 +590,9 @@ def _curves(records: Sequence[dict[str, float]]) -> list[dict[str, float]]:
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
-    with written_atomically(path) as partial:
-        torch.save({"format": CHECKPOINT_FORMAT, **state}, partial)
+    save_checkpoint(state, path, CHECKPOINT_FORMAT)
 
 
 def _load(path: Path) -> dict[str, Any]:
     """A checkpoint's contents, tensors on the CPU."""
-    try:
-        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise ConfigError(f"{path}: not a readable checkpoint ({exc})") from exc
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"{path}: not a clip network checkpoint")
-    return state
+    return load_checkpoint(path, CHECKPOINT_FORMAT)
