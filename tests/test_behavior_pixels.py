@@ -135,3 +135,27 @@ def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
     code, out = _run("behavior", "train", proj, "--model", "clip3d")
     assert code == 1 and "single-animal project" in out
     assert not (proj / "runs").exists()
+
+
+def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:
+    out = _ok(
+        "behavior", "train", project, "--model", "sequence", "--epochs", "1",
+        "--imsize", "32",
+    )  # fmt: skip
+    assert "learned from arena1" in out
+    run_dir = project / "runs" / "behavior" / "0001"
+    for stage in ("flow", "extractor", "sequence"):
+        assert (run_dir / stage / "best.pt").is_file()
+    (features,) = (run_dir / "features").iterdir()
+    _ok("behavior", "predict", project)
+    names = sorted(p.name for p in (run_dir / "features").iterdir())
+    assert len(names) == 2 and features.name in names  # arena2's added
+    stamp = features.stat().st_mtime_ns
+    _ok("behavior", "predict", project, "arena1")
+    assert features.stat().st_mtime_ns == stamp  # reused, not recomputed
+    probabilities = pd.read_csv(
+        project / "behavior" / "0001" / "arena2.probabilities.csv"
+    )
+    assert list(probabilities.columns) == ["frame", "individual", *BEHAVIORS]
+    values = probabilities[list(BEHAVIORS)].to_numpy()
+    assert len(values) == N_FRAMES and ((values >= 0) & (values <= 1)).all()

@@ -1,15 +1,21 @@
-"""Pixel behavior models over a project: `behavior train --model clip3d`, predict.
+"""Pixel behavior models over a project: `behavior train --model clip3d|sequence`.
 
-The 3D-CNN (`behavior.clip3d`) classifies whole frames into exclusive classes:
-"none" and the project's behaviors. It runs on sessions with a video file (the
-raw video: labels are on its frames) of single-animal projects; per-animal crops
-of multi-animal videos are not built yet. A frame's class is its manual
-behavior (the first by the config's order where several overlap), "none"
-without one; only sessions whose animal has a manual range take part, and
-frames inside unconfirmed predicted ranges are left out. The last
-`VAL_SHARE` of each session's labeled frames (after a gap of one clip
-length) chooses the best epoch; the rest trains. Where every training frame
-has a behavior, there is no "none" class.
+Both run on sessions with a video file (the raw video: labels are on its
+frames) of single-animal projects, on whole frames; per-animal crops of
+multi-animal videos are not built yet. The 3D-CNN (`behavior.clip3d`)
+classifies frames into exclusive classes: "none" and the project's behaviors.
+`sequence` (`behavior.flow`, `behavior.sequence`) is DeepEthogram's pipeline:
+a flow generator learned from every session's video, spatial and motion
+feature extractors and a temporal conv net learned from the labeled ones,
+multi-label, with per-behavior thresholds and bout rules tuned on validation.
+
+For clip3d a frame's class is its manual behavior (the first by the config's
+order where several overlap), "none" without one; where every training frame
+has a behavior, there is no "none" class. For both, only sessions whose animal
+has a manual range take part, frames inside unconfirmed predicted ranges are
+left out, and the last `VAL_SHARE` of each session's labeled frames (after a
+gap of one clip or stack) chooses the best epoch and, for sequence, the
+thresholds; the rest trains.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from attrs import frozen
+from attrs import asdict, frozen
 from numpy.typing import NDArray
 
 from etholoop.behavior.clip3d import Clip3dParams, Variant
@@ -69,7 +75,7 @@ def video_sessions(
     """
     if project.config.animals != 1:
         raise ProjectError(
-            f"{project.config_path}: clip3d classifies whole frames, so it needs "
+            f"{project.config_path}: pixel models classify whole frames, so they need "
             f"a single-animal project (this one has {project.config.animals}); "
             "use --model pose"
         )
@@ -202,4 +208,144 @@ def predict_clip3d(
     return (
         Ethogram(probabilities[:, None, columns], behaviors, individuals),
         Ethogram(on[:, None, :], behaviors, individuals),
+    )
+
+
+Labeled = tuple[VideoSession, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+"""A session, its on/off labels (frames, behaviors), training and validation frames."""
+
+
+def multi_labels(
+    sessions: Sequence[VideoSession], behaviors: Sequence[str], gap: int
+) -> list[Labeled]:
+    """Per labeled session: on/off per frame and behavior, training, validation frames.
+
+    Validation is the last `VAL_SHARE` of its labeled frames, `gap` frames apart.
+    """
+    out = []
+    for item in sessions:
+        manual = [r for r in item.ranges if r.source == "manual"]
+        labeled = labeled_frames(item.ranges, 0, item.n_frames)
+        frames = np.flatnonzero(labeled)
+        if not frames.size:
+            continue
+        on = one_hot(manual, behaviors, n_frames=item.n_frames, individual=0)
+        cut = int(frames[int(len(frames) * (1 - VAL_SHARE))])
+        index = np.arange(item.n_frames)
+        train = labeled & (index < cut - gap)
+        val = labeled & (index >= cut)
+        out.append((item, on.astype(bool), train, val))
+    return out
+
+
+def train_sequence_run(
+    run_dir: Path,
+    sessions: Sequence[VideoSession],
+    behaviors: Sequence[str],
+    *,
+    epochs: int | None,
+    imsize: int | None,
+) -> dict[str, Any]:
+    """DeepEthogram's three stages for a run: flow, feature extractors, sequence.
+
+    The flow generator learns from every session's video (no labels); the
+    extractors and the sequence model from the labeled ones.
+    """
+    from etholoop.behavior.flow import FlowParams, FlowTrainParams, train_flow
+    from etholoop.behavior.sequence import (
+        ExtractorParams,
+        ExtractorTrainParams,
+        SequenceParams,
+        SequenceTrainParams,
+        train_extractor,
+        train_sequence,
+    )
+
+    flow_params = FlowParams(imsize=imsize or 112)
+    labeled = multi_labels(sessions, behaviors, flow_params.span)
+    if not labeled:
+        raise ProjectError(
+            f"{run_dir}: no manual behavior labels on a session with a video; "
+            "import some with `etholoop behavior import`"
+        )
+    stats = {s.path: s.stats for s in sessions}
+    epoch_cap: dict[str, Any] = {"epochs": epochs} if epochs else {}
+    flow = train_flow(
+        [s.path for s in sessions],
+        flow_params,
+        FlowTrainParams(**epoch_cap),
+        run_dir / "flow",
+        stats=stats,
+    )
+    items = {
+        part: [
+            (item.path, int(t), on[t])
+            for item, on, train, val in labeled
+            for t in np.flatnonzero(train if part == "train" else val)
+        ]
+        for part in ("train", "val")
+    }
+    extractor = train_extractor(
+        items["train"],
+        items["val"],
+        flow.best_checkpoint,
+        ExtractorParams(n_behaviors=len(behaviors)),
+        ExtractorTrainParams(**epoch_cap),
+        run_dir / "extractor",
+        behaviors=behaviors,
+        stats=stats,
+    )
+    features = {item.path: sequence_features(run_dir, item) for item, *_ in labeled}
+    result = train_sequence(
+        [(features[item.path][train], on[train]) for item, on, train, _ in labeled],
+        [(features[item.path][val], on[val]) for item, on, _, val in labeled],
+        SequenceParams(n_behaviors=len(behaviors)),
+        SequenceTrainParams(**epoch_cap),
+        run_dir / "sequence",
+        behaviors=behaviors,
+    )
+    return {
+        "behaviors": list(behaviors),
+        "train_frames": len(items["train"]),
+        "val_frames": len(items["val"]),
+        "best_epochs": {
+            "flow": flow.best_epoch,
+            "extractor": extractor.best_epoch,
+            "sequence": result.best_epoch,
+        },
+        "bout_params": [asdict(p) for p in result.bout_params],
+    }
+
+
+def sequence_features(run_dir: Path, item: VideoSession) -> NDArray[np.float32]:
+    """A session's per-frame spatial + motion features (computed once per run)."""
+    from etholoop.behavior.sequence import extract_features
+
+    features = extract_features(
+        item.path,
+        run_dir / "extractor" / "best.pt",
+        run_dir / "features" / f"{item.name}-{item.video_id}.features.npz",
+        stats=item.stats,
+    )
+    return features.stacked().astype(np.float32)
+
+
+def predict_sequence_run(
+    run_dir: Path, item: VideoSession, behaviors: Sequence[str]
+) -> tuple[Ethogram, Ethogram]:
+    """Probabilities and labels (after the tuned bout rules) of one session."""
+    from etholoop.behavior.sequence import (
+        load_sequence,
+        predict_ethogram,
+        predict_sequence,
+    )
+
+    model = load_sequence(run_dir / "sequence" / "best.pt")
+    probabilities = predict_sequence(model, sequence_features(run_dir, item))
+    columns = [model.behaviors.index(b) for b in behaviors]
+    on = predict_ethogram(model, probabilities)
+    individuals = ("animal0",)
+    return (
+        Ethogram(probabilities[:, None, columns], behaviors, individuals),
+        Ethogram(on[:, None, columns], behaviors, individuals),
     )

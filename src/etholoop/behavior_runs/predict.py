@@ -116,10 +116,10 @@ def predict_behavior(
             f"{list(train.behaviors)}, not all of them the project's behaviors"
         )
     predict_one = (
-        _pixel_predictor(train) if train.model == "clip3d" else _pose_predictor(train)
+        _pose_predictor(train) if train.model == "pose" else _pixel_predictor(train)
     )
     with project.store.session() as session:
-        if train.model == "clip3d":
+        if train.model != "pose":
             from etholoop.behavior_runs.pixels import video_sessions
 
             data: Sequence[SessionData | VideoSession] = video_sessions(
@@ -172,10 +172,12 @@ def _pose_predictor(train: TrainRun) -> Predict:
 
 
 def _pixel_predictor(train: TrainRun) -> Predict:
-    from etholoop.behavior_runs.pixels import predict_clip3d
+    from etholoop.behavior_runs.pixels import predict_clip3d, predict_sequence_run
+
+    run = predict_clip3d if train.model == "clip3d" else predict_sequence_run
 
     def predict(item: VideoSession) -> tuple[Ethogram, Ethogram]:
-        return predict_clip3d(train.run_dir, item, train.behaviors)
+        return run(train.run_dir, item, train.behaviors)
 
     return predict
 

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 BEHAVIOR_TRAIN = "behavior-train"
 """Stage name of behavior training runs in `model_runs`."""
-BehaviorModelName = Literal["pose", "clip3d"]
-BEHAVIOR_MODELS: tuple[BehaviorModelName, ...] = ("pose", "clip3d")
+BehaviorModelName = Literal["pose", "clip3d", "sequence"]
+BEHAVIOR_MODELS: tuple[BehaviorModelName, ...] = ("pose", "clip3d", "sequence")
 MODEL_FILE = "model.json"
 
 
@@ -82,8 +82,10 @@ def train_behavior(
             tracks (pose) or without a video (clip3d), or no manual labels.
     """
     behaviors = behaviors_of(project)
-    if model == "clip3d":
-        return _train_pixels(project, behaviors, sessions, variant, epochs, imsize)
+    if model != "pose":
+        return _train_pixels(
+            project, model, behaviors, sessions, variant, epochs, imsize
+        )
     with project.store.session() as session:
         data = load_sessions(session, project, sessions)
     labeled = [(s, s.labeled_video(behaviors)) for s in data]
@@ -140,6 +142,7 @@ def train_behavior(
 
 def _train_pixels(
     project: Project,
+    model: BehaviorModelName,
     behaviors: Sequence[str],
     sessions: Sequence[str] | None,
     variant: Variant,
@@ -149,6 +152,7 @@ def _train_pixels(
     from etholoop.behavior_runs.pixels import (
         frame_classes,
         train_clip3d_run,
+        train_sequence_run,
         video_sessions,
     )
 
@@ -156,10 +160,10 @@ def _train_pixels(
         data = video_sessions(session, project, sessions)
     labeled = [(s, int(frame_classes(s, behaviors)[1].sum())) for s in data]
     config = {
-        "model": "clip3d",
+        "model": model,
         "behaviors": list(behaviors),
         "sessions": [{"id": s.video_id, "name": s.name} for s in data],
-        "variant": variant,
+        **({"variant": variant} if model == "clip3d" else {}),
     }
     with project.store.session() as session:
         run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
@@ -167,28 +171,32 @@ def _train_pixels(
         run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
         set_run_dir(session, run_id, project.relative(run_dir))
     try:
-        metrics = train_clip3d_run(
-            project,
-            run_dir,
-            data,
-            behaviors,
-            variant=variant,
-            epochs=epochs,
-            imsize=imsize,
-        )
+        if model == "clip3d":
+            metrics = train_clip3d_run(
+                project,
+                run_dir,
+                data,
+                behaviors,
+                variant=variant,
+                epochs=epochs,
+                imsize=imsize,
+            )
+        else:
+            metrics = train_sequence_run(
+                run_dir, data, behaviors, epochs=epochs, imsize=imsize
+            )
     except (EtholoopError, ValueError, OSError):
         with project.store.session() as session:
             finish_run(session, run_id, status="failed")
         raise
     with project.store.session() as session:
         finish_run(session, run_id, status="done", metrics=metrics)
-    counts = metrics["class_counts"]
+    positives = {
+        b: sum(int(frame_classes(s, behaviors)[0].tolist().count(k + 1)) for s in data)
+        for k, b in enumerate(behaviors)
+    }
     return BehaviorTrainReport(
-        run_id,
-        run_dir,
-        tuple((s.name, n) for s, n in labeled if n),
-        {b: int(counts[b]) for b in behaviors},
-        {},
+        run_id, run_dir, tuple((s.name, n) for s, n in labeled if n), positives, {}
     )
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     SplitChoice = SplitKind
     VariantChoice = Variant
 else:
-    ModelChoice = choice(["pose", "clip3d"])
+    ModelChoice = choice(["pose", "clip3d", "sequence"])
     VariantChoice = choice(["light", "standard"])
     SplitChoice = choice(["auto", "blocks", "videos"])
 
@@ -44,7 +44,9 @@ def train_command(
             help="pose: LightGBM per behavior over windowed pose features of "
             "each animal and, seen from it, the nearest other animal. clip3d: a 3D "
             "CNN on 16-frame grayscale clips of the video (single-animal projects; "
-            "the GPU when there is one)."
+            "the GPU when there is one). sequence: DeepEthogram's flow generator, "
+            "ResNet-18 feature extractors and a temporal conv net over their "
+            "features (single-animal projects)."
         ),
     ] = "pose",
     sessions: SessionsOpt = None,
@@ -55,8 +57,8 @@ def train_command(
     epochs: Annotated[
         int | None,
         typer.Option(
-            help="clip3d: most epochs (early stopping on validation macro F1, "
-            "patience 15) [default: 100].",
+            help="clip3d, sequence: most epochs of each network (early stopping "
+            "on validation) [default: clip3d 100; sequence 20/20/100].",
             min=1,
             show_default=False,
         ),
@@ -64,7 +66,8 @@ def train_command(
     imsize: Annotated[
         int | None,
         typer.Option(
-            help="clip3d: side in px each frame is resized to [default: 112].",
+            help="clip3d, sequence: side in px each frame is resized to "
+            "(sequence: a multiple of 8) [default: 112].",
             min=8,
             show_default=False,
         ),
