@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +160,37 @@ def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:
     assert list(probabilities.columns) == ["frame", "individual", *BEHAVIORS]
     values = probabilities[list(BEHAVIORS)].to_numpy()
     assert len(values) == N_FRAMES and ((values >= 0) & (values <= 1)).all()
+
+
+def test_evaluate_cross_validates_a_pixel_model_by_time_blocks(
+    tmp_path: Path,
+) -> None:
+    proj = tmp_path / "blocks"
+    _ok(
+        "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
+        "--behaviors", ",".join(BEHAVIORS),
+    )  # fmt: skip
+    arena = make_arena(
+        n_animals=1, n_frames=300, width=160, height=120, seed=9,
+        behaviors=BEHAVIORS, gray=True,
+    )  # fmt: skip  # each half holds every behavior
+    files = write_arena(arena, tmp_path / "arena")
+    _ok("add-videos", proj, files["video"])
+    _ok(
+        "behavior", "import", proj, files["behaviors"], "--session", "arena",
+        "--format", "long",
+    )  # fmt: skip
+    code, out = _run(
+        "behavior", "evaluate", proj, "--model", "clip3d", "--epochs", "1",
+        "--imsize", "16", "--blocks", "2", "--gap", "16", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    metrics = json.loads(out)
+    run_dir = proj / "runs" / "behavior" / f"{metrics['run']:04d}"
+    assert (run_dir / "fold1" / "clip3d" / "best.pt").is_file()
+    assert (run_dir / "fold2" / "clip3d" / "best.pt").is_file()
+    split = json.loads((run_dir / "split.json").read_text())
+    assert split["kind"] == "blocks" and split["sessions"] == ["arena"]
+    assert split["folds"] == [{"arena": [[0, 150]]}, {"arena": [[150, 300]]}]
+    assert metrics["frames"] == 300
+    assert set(metrics["per_behavior"]) == set(BEHAVIORS)

@@ -19,24 +19,28 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from attrs import frozen
+from attrs import evolve, frozen
 from numpy.typing import NDArray
 
 from etholoop.behavior.model import LabeledVideo
 from etholoop.behavior.splits import Fold, blocks_of_videos, check_fold, video_folds
-from etholoop.behavior_ranges import runs_of_true
+from etholoop.behavior_ranges import one_hot, runs_of_true
 from etholoop.behavior_runs.data import SessionData, behaviors_of, load_sessions
 from etholoop.behavior_runs.plots import plot_confusion, plot_ethogram_raster
-from etholoop.behavior_runs.train import pose_model
+from etholoop.behavior_runs.train import BehaviorModelName, pose_model
 from etholoop.errors import EtholoopError, ProjectError
 from etholoop.evaluate.behavior import DEFAULT_MIN_IOU, Counts, score_behaviors
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
 from etholoop.runs import finish_run, start_run
 from etholoop.store.runs import set_run_dir
+
+if TYPE_CHECKING:
+    from etholoop.behavior.clip3d import Variant
+    from etholoop.behavior_runs.pixels import VideoSession
 
 BEHAVIOR_EVALUATE = "behavior-evaluate"
 """Stage name of behavior evaluation runs in `model_runs`."""
@@ -70,29 +74,49 @@ class _Pooled:
 def evaluate_behavior(
     project: Project,
     *,
+    model: BehaviorModelName = "pose",
     split: SplitKind = "auto",
     n_blocks: int = DEFAULT_BLOCKS,
     gap: int = DEFAULT_GAP,
     sessions: Sequence[str] | None = None,
     report: Reporter = silent,
+    variant: Variant = "light",
+    epochs: int | None = None,
+    imsize: int | None = None,
 ) -> BehaviorEvaluation:
-    """Cross-validate the pose model on the labeled sessions; write scores and plots.
+    """Cross-validate a behavior model on the labeled sessions; write scores, plots.
+
+    Pixel models (`clip3d`, `sequence`) are trained once per fold, in the run
+    folder's `fold<k>/`, with `variant`, `epochs` and `imsize` as in training.
 
     Raises:
-        ProjectError: no labeled session with tracks, or `videos` with fewer
-            than two.
+        ProjectError: no labeled session, or `videos` with fewer than two.
     """
     behaviors = behaviors_of(project)
     with project.store.session() as session:
-        data = load_sessions(session, project, sessions)
-    labeled = [(s, v) for s in data if (v := s.labeled_video(behaviors)) is not None]
-    if not labeled:
+        if model == "pose":
+            data = load_sessions(session, project, sessions)
+        else:
+            from etholoop.behavior_runs.pixels import video_sessions
+
+            videos = video_sessions(session, project, sessions)
+    if model == "pose":
+        labeled = [
+            (s, v) for s in data if (v := s.labeled_video(behaviors)) is not None
+        ]
+        names = [s.name for s, _ in labeled]
+        n_frames = [v.tracks.n_frames for _, v in labeled]
+    else:
+        labeled_videos = [v for v in videos if v.labeled().any()]
+        names = [v.name for v in labeled_videos]
+        n_frames = [v.n_frames for v in labeled_videos]
+    if not names:
         raise ProjectError(
-            f"{project.root}: no manual behavior labels on a session with tracks "
-            "to evaluate on"
+            f"{project.root}: no manual behavior labels on a session "
+            + ("with tracks " if model == "pose" else "with a video ")
+            + "to evaluate on"
         )
-    kind = ("videos" if len(labeled) > 1 else "blocks") if split == "auto" else split
-    n_frames = [v.tracks.n_frames for _, v in labeled]
+    kind = ("videos" if len(names) > 1 else "blocks") if split == "auto" else split
     try:
         folds = (
             video_folds(n_frames)
@@ -103,20 +127,30 @@ def evaluate_behavior(
         raise ProjectError(f"{project.root}: {error}") from None
     for fold in folds:
         check_fold(fold, gap if kind == "blocks" else 0)
-    estimator = pose_model(project)
-    split_record = _split_record(kind, n_blocks, gap, labeled, folds)
+    split_record = _split_record(kind, n_blocks, gap, names, folds)
     with project.store.session() as session:
         run = start_run(
             session,
             stage=BEHAVIOR_EVALUATE,
-            config={"model": "pose", "split": split_record},
+            config={"model": model, "split": split_record},
             cycle_id=None,
         )
         run_id = run.id
         run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
         set_run_dir(session, run_id, project.relative(run_dir))
     try:
-        pooled = _cross_validate(estimator, labeled, folds, report)
+        if model == "pose":
+            pooled = _cross_validate(pose_model(project), labeled, folds, report)
+        else:
+            pooled = _cross_validate_pixels(
+                model,
+                labeled_videos,
+                behaviors,
+                folds,
+                run_dir,
+                report,
+                {"variant": variant, "epochs": epochs, "imsize": imsize},
+            )
         metrics = _metrics(pooled, behaviors)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "split.json").write_text(json.dumps(split_record, indent=1))
@@ -137,6 +171,62 @@ def evaluate_behavior(
     with project.store.session() as session:
         finish_run(session, run_id, status="done", metrics=metrics)
     return BehaviorEvaluation(run_id, run_dir, metrics)
+
+
+def _cross_validate_pixels(
+    model: BehaviorModelName,
+    videos: Sequence[VideoSession],
+    behaviors: Sequence[str],
+    folds: Sequence[Fold],
+    run_dir: Path,
+    report: Reporter,
+    settings: dict[str, Any],
+) -> list[_Pooled]:
+    """Train a pixel model per fold on its training frames; pool test predictions."""
+    from etholoop.behavior_runs.pixels import (
+        predict_clip3d,
+        predict_sequence_run,
+        train_clip3d_run,
+        train_sequence_run,
+    )
+
+    pooled = [
+        _Pooled(
+            v.name,
+            0,
+            one_hot(
+                [r for r in v.ranges if r.source == "manual"],
+                behaviors,
+                n_frames=v.n_frames,
+                individual=0,
+            ).astype(bool),
+            np.zeros((v.n_frames, len(behaviors)), bool),
+            np.zeros(v.n_frames, bool),
+        )
+        for v in videos
+    ]
+    with report("cross-validating", len(folds)) as advance:
+        for k, fold in enumerate(folds, 1):
+            fold_dir = run_dir / f"fold{k}"
+            train = [
+                evolve(v, usable=t) for v, t in zip(videos, fold.train, strict=True)
+            ]
+            train = [v for v in train if v.labeled().any()]
+            if model == "clip3d":
+                train_clip3d_run(fold_dir, train, behaviors, **settings)
+                predict = predict_clip3d
+            else:
+                settings_ = {k: v for k, v in settings.items() if k != "variant"}
+                train_sequence_run(fold_dir, train, behaviors, **settings_)
+                predict = predict_sequence_run
+            for v, test, item in zip(videos, fold.test, pooled, strict=True):
+                cells = test & v.labeled()
+                if cells.any():
+                    _, labels = predict(fold_dir, v, behaviors)
+                    item.pred[cells] = np.asarray(labels.values[:, 0], bool)[cells]
+                    item.tested[cells] = True
+            advance(1)
+    return pooled
 
 
 def _cross_validate(
@@ -250,18 +340,18 @@ def _split_record(
     kind: str,
     n_blocks: int,
     gap: int,
-    labeled: Sequence[tuple[SessionData, LabeledVideo]],
+    names: Sequence[str],
     folds: Sequence[Fold],
 ) -> dict[str, Any]:
     return {
         "kind": kind,
         "n_blocks": n_blocks if kind == "blocks" else None,
         "gap": gap if kind == "blocks" else None,
-        "sessions": [s.name for s, _ in labeled],
+        "sessions": list(names),
         "folds": [
             {
-                s.name: [list(r) for r in runs_of_true(test)]
-                for (s, _), test in zip(labeled, fold.test, strict=True)
+                name: [list(r) for r in runs_of_true(test)]
+                for name, test in zip(names, fold.test, strict=True)
                 if test.any()
             }
             for fold in folds

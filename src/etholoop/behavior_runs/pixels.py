@@ -62,6 +62,15 @@ class VideoSession:
     n_frames: int
     ranges: tuple[BehaviorRange, ...]
     stats: tuple[float, float]
+    usable: NDArray[np.bool_] | None = None
+
+    def labeled(self) -> NDArray[np.bool_]:
+        """Frames whose labels count: settled by a person, and `usable` if given.
+
+        `usable` limits a fold of a cross-validation to its training frames.
+        """
+        settled = labeled_frames(self.ranges, 0, self.n_frames)
+        return settled if self.usable is None else settled & self.usable
 
 
 def video_sessions(
@@ -119,7 +128,7 @@ def frame_classes(
     manual = [r for r in item.ranges if r.source == "manual"]
     on = one_hot(manual, behaviors, n_frames=item.n_frames, individual=0)
     classes = np.where(on.any(axis=1), np.argmax(on, axis=1) + 1, 0)
-    return classes.astype(np.int64), labeled_frames(item.ranges, 0, item.n_frames)
+    return classes.astype(np.int64), item.labeled()
 
 
 def clip_items(
@@ -142,7 +151,6 @@ def clip_items(
 
 
 def train_clip3d_run(
-    project: Project,
     run_dir: Path,
     sessions: Sequence[VideoSession],
     behaviors: Sequence[str],
@@ -156,7 +164,7 @@ def train_clip3d_run(
     train, val = clip_items(sessions, behaviors, clip_length)
     if not train:
         raise ProjectError(
-            f"{project.root}: no manual behavior labels on a session with a video; "
+            f"{run_dir}: no manual behavior labels on a session with a video; "
             "import some with `etholoop behavior import`"
         )
     if not any(item.class_idx == 0 for item in train):  # every frame has a behavior
@@ -225,7 +233,7 @@ def multi_labels(
     out = []
     for item in sessions:
         manual = [r for r in item.ranges if r.source == "manual"]
-        labeled = labeled_frames(item.ranges, 0, item.n_frames)
+        labeled = item.labeled()
         frames = np.flatnonzero(labeled)
         if not frames.size:
             continue

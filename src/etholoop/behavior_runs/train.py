@@ -173,7 +173,6 @@ def _train_pixels(
     try:
         if model == "clip3d":
             metrics = train_clip3d_run(
-                project,
                 run_dir,
                 data,
                 behaviors,

@@ -34,44 +34,49 @@ SessionsOpt = Annotated[
     ),
 ]
 
+ModelOpt = Annotated[
+    ModelChoice,
+    typer.Option(
+        help="pose: LightGBM per behavior over windowed pose features of "
+        "each animal and, seen from it, the nearest other animal. clip3d: a 3D "
+        "CNN on 16-frame grayscale clips of the video (single-animal projects; "
+        "the GPU when there is one). sequence: DeepEthogram's flow generator, "
+        "ResNet-18 feature extractors and a temporal conv net over their "
+        "features (single-animal projects)."
+    ),
+]
+VariantOpt = Annotated[
+    VariantChoice,
+    typer.Option(help="clip3d: light (~600K parameters) or standard (~3M)."),
+]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="clip3d, sequence: most epochs of each network (early stopping "
+        "on validation) [default: clip3d 100; sequence 20/20/100].",
+        min=1,
+        show_default=False,
+    ),
+]
+ImsizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="clip3d, sequence: side in px each frame is resized to "
+        "(sequence: a multiple of 8) [default: 112].",
+        min=8,
+        show_default=False,
+    ),
+]
+
 
 @behavior_app.command("train")
 def train_command(
     project_path: ProjectArg,
-    model: Annotated[
-        ModelChoice,
-        typer.Option(
-            help="pose: LightGBM per behavior over windowed pose features of "
-            "each animal and, seen from it, the nearest other animal. clip3d: a 3D "
-            "CNN on 16-frame grayscale clips of the video (single-animal projects; "
-            "the GPU when there is one). sequence: DeepEthogram's flow generator, "
-            "ResNet-18 feature extractors and a temporal conv net over their "
-            "features (single-animal projects)."
-        ),
-    ] = "pose",
+    model: ModelOpt = "pose",
     sessions: SessionsOpt = None,
-    variant: Annotated[
-        VariantChoice,
-        typer.Option(help="clip3d: light (~600K parameters) or standard (~3M)."),
-    ] = "light",
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            help="clip3d, sequence: most epochs of each network (early stopping "
-            "on validation) [default: clip3d 100; sequence 20/20/100].",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
-    imsize: Annotated[
-        int | None,
-        typer.Option(
-            help="clip3d, sequence: side in px each frame is resized to "
-            "(sequence: a multiple of 8) [default: 112].",
-            min=8,
-            show_default=False,
-        ),
-    ] = None,
+    variant: VariantOpt = "light",
+    epochs: EpochsOpt = None,
+    imsize: ImsizeOpt = None,
 ) -> None:
     """Train a behavior model on the manual behavior labels of sessions with tracks.
 
@@ -181,10 +186,15 @@ def evaluate_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics as JSON.")
     ] = False,
+    model: ModelOpt = "pose",
+    variant: VariantOpt = "light",
+    epochs: EpochsOpt = None,
+    imsize: ImsizeOpt = None,
 ) -> None:
-    """Cross-validate the behavior model on the labeled sessions.
+    """Cross-validate a behavior model on the labeled sessions.
 
-    Refits the model on each fold's training frames and scores its test
+    Refits the model (--model, as in `behavior train`) on each fold's training
+    frames and scores its test
     frames: exact-match accuracy, macro and weighted F1, per-behavior frame
     precision/recall/F1 and bout F1 (a predicted bout matches a true one when
     their frames overlap with IoU >= 0.2, one to one). Writes metrics.json,
@@ -197,6 +207,10 @@ def evaluate_command(
     with Project.open(project_path) as project, progress() as report:
         result = evaluate_behavior(
             project,
+            model=model,
+            variant=variant,
+            epochs=epochs,
+            imsize=imsize,
             split=split,
             n_blocks=blocks,
             gap=gap,
