@@ -20,6 +20,7 @@ from etholoop.store.behaviors import load_behavior_ranges
 from etholoop.store.runs import get_model_run
 from etholoop.synth import make_arena, write_arena
 from etholoop.video.reader import PyAVReader
+from tests.fixtures.network import NetworkGuard
 
 runner = CliRunner()
 N_FRAMES = 150
@@ -67,8 +68,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
-    project: Path,
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    guard = NetworkGuard(monkeypatch)  # nothing is downloaded: weights, fonts
     out = _ok(
         "behavior", "train", project, "--model", "clip3d", "--epochs", "2",
         "--imsize", "16",
@@ -102,6 +104,7 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
     assert len(bouts) == len(ranges)
     next_out = _ok("behavior", "next", project, "--n", "2", "--length", "20")
     assert "arena2" in next_out
+    assert guard.attempts == []
 
 
 def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
