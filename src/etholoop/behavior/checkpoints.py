@@ -1,7 +1,9 @@
 """Checkpoints and epoch logs of the behavior networks (clip3d, flow, sequence).
 
 A checkpoint is a dict saved with `torch.save` holding a `format` name; loading
-uses `weights_only=True`, so no pickled code runs.
+uses `weights_only=True`, so no pickled code runs. The epoch log is a CSV; when
+TensorBoard is installed, each new epoch's numbers also go to `tensorboard/`
+beside it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,21 @@ def write_log_csv(
         writer.writeheader()
         for record in records:
             writer.writerow({**record, "epoch": int(record["epoch"])})
+    if records:
+        _to_tensorboard(records[-1], path.parent / "tensorboard")
     return path
+
+
+def _to_tensorboard(record: dict[str, float], folder: Path) -> None:
+    """Add one epoch's numbers to a TensorBoard log, if TensorBoard is installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return
+    with SummaryWriter(str(folder)) as writer:
+        for name, value in record.items():
+            if name != "epoch":
+                writer.add_scalar(name, float(value), int(record["epoch"]))
 
 
 def cpu_state(model: nn.Module) -> dict[str, Tensor]:
