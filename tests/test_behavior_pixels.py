@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,23 @@ def test_evaluate_cross_validates_a_pixel_model_by_time_blocks(
     assert split["folds"] == [{"arena": [[0, 150]]}, {"arena": [[150, 300]]}]
     assert metrics["frames"] == 300
     assert set(metrics["per_behavior"]) == set(BEHAVIORS)
+
+
+def test_an_unfinished_sequence_run_resumes_at_its_first_unfinished_stage(
+    project: Path,
+) -> None:
+    args = ["--model", "sequence", "--epochs", "1", "--imsize", "32"]
+    _ok("behavior", "train", project, *args)
+    run_dir = project / "runs" / "behavior" / "0001"
+    flow_done = (run_dir / "flow" / "best.pt").stat().st_mtime_ns
+    shutil.rmtree(run_dir / "sequence")  # as if killed during the last stage
+    with Project.open(project) as p, p.store.session() as session:
+        run = get_model_run(session, 1)
+        assert run is not None
+        run.status = "interrupted"
+    out = _ok("behavior", "train", project, "--resume", "1", "--epochs", "1")
+    assert "behavior run 1" in out
+    assert (run_dir / "flow" / "best.pt").stat().st_mtime_ns == flow_done
+    assert (run_dir / "sequence" / "best.pt").is_file()
+    code, out = _run("behavior", "train", project, "--resume", "1")
+    assert code == 1 and "that run finished" in out

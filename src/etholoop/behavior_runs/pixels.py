@@ -20,7 +20,8 @@ thresholds; the rest trains.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -278,12 +279,15 @@ def train_sequence_run(
         )
     stats = {s.path: s.stats for s in sessions}
     epoch_cap: dict[str, Any] = {"epochs": epochs} if epochs else {}
-    flow = train_flow(
-        [s.path for s in sessions],
-        flow_params,
-        FlowTrainParams(**epoch_cap),
+    flow = _stage(
         run_dir / "flow",
-        stats=stats,
+        lambda out: train_flow(
+            [s.path for s in sessions],
+            flow_params,
+            FlowTrainParams(**epoch_cap),
+            out,
+            stats=stats,
+        ),
     )
     items = {
         part: [
@@ -293,36 +297,61 @@ def train_sequence_run(
         ]
         for part in ("train", "val")
     }
-    extractor = train_extractor(
-        items["train"],
-        items["val"],
-        flow.best_checkpoint,
-        ExtractorParams(n_behaviors=len(behaviors)),
-        ExtractorTrainParams(**epoch_cap),
+    extractor = _stage(
         run_dir / "extractor",
-        behaviors=behaviors,
-        stats=stats,
+        lambda out: train_extractor(
+            items["train"],
+            items["val"],
+            run_dir / "flow" / "best.pt",
+            ExtractorParams(n_behaviors=len(behaviors)),
+            ExtractorTrainParams(**epoch_cap),
+            out,
+            behaviors=behaviors,
+            stats=stats,
+        ),
     )
     features = {item.path: sequence_features(run_dir, item) for item, *_ in labeled}
-    result = train_sequence(
-        [(features[item.path][train], on[train]) for item, on, train, _ in labeled],
-        [(features[item.path][val], on[val]) for item, on, _, val in labeled],
-        SequenceParams(n_behaviors=len(behaviors)),
-        SequenceTrainParams(**epoch_cap),
+    result = _stage(
         run_dir / "sequence",
-        behaviors=behaviors,
+        lambda out: train_sequence(
+            [(features[i.path][train], on[train]) for i, on, train, _ in labeled],
+            [(features[i.path][val], on[val]) for i, on, _, val in labeled],
+            SequenceParams(n_behaviors=len(behaviors)),
+            SequenceTrainParams(**epoch_cap),
+            out,
+            behaviors=behaviors,
+        ),
     )
     return {
         "behaviors": list(behaviors),
         "train_frames": len(items["train"]),
         "val_frames": len(items["val"]),
         "best_epochs": {
-            "flow": flow.best_epoch,
-            "extractor": extractor.best_epoch,
-            "sequence": result.best_epoch,
+            "flow": flow["best_epoch"],
+            "extractor": extractor["best_epoch"],
+            "sequence": result["best_epoch"],
         },
-        "bout_params": [asdict(p) for p in result.bout_params],
+        "bout_params": result["bout_params"],
     }
+
+
+STAGE_DONE = "finished.json"
+"""Written in a sequence stage's folder when it finished; a resumed run skips it."""
+
+
+def _stage(out_dir: Path, train: Callable[[Path], Any]) -> dict[str, Any]:
+    """Run one stage into `out_dir`, unless an earlier attempt finished it."""
+    marker = out_dir / STAGE_DONE
+    if marker.is_file():
+        done: dict[str, Any] = json.loads(marker.read_text())
+        return done
+    result = train(out_dir)
+    summary = {
+        "best_epoch": int(result.best_epoch),
+        "bout_params": [asdict(p) for p in getattr(result, "bout_params", ())],
+    }
+    marker.write_text(json.dumps(summary))
+    return summary
 
 
 def sequence_features(run_dir: Path, item: VideoSession) -> NDArray[np.float32]:

@@ -23,8 +23,8 @@ from etholoop.behavior_ranges import runs_of_true
 from etholoop.behavior_runs.data import SessionData, behaviors_of, load_sessions
 from etholoop.errors import EtholoopError, ProjectError
 from etholoop.project import Project
-from etholoop.runs import finish_run, start_run
-from etholoop.store.runs import set_run_dir
+from etholoop.runs import finish_run, resume_run, start_run
+from etholoop.store.runs import get_model_run, set_run_dir
 
 if TYPE_CHECKING:
     from etholoop.behavior.clip3d import Variant
@@ -71,20 +71,25 @@ def train_behavior(
     variant: Variant = "light",
     epochs: int | None = None,
     imsize: int | None = None,
+    resume: int | None = None,
 ) -> BehaviorTrainReport:
     """Fit a behavior model on the manual labels of the sessions (default: all).
 
-    `variant`, `epochs` and `imsize` are the clip3d network's (see
-    `behavior_runs.pixels`); the pose model ignores them.
+    `variant`, `epochs` and `imsize` are the pixel networks' (see
+    `behavior_runs.pixels`); the pose model ignores them. `resume` continues
+    an unfinished pixel-model run in its folder, with its model and variant:
+    clip3d from its last epoch, sequence from its first unfinished stage.
 
     Raises:
         ProjectError: no behaviors in the config, a named session without
             tracks (pose) or without a video (clip3d), or no manual labels.
     """
     behaviors = behaviors_of(project)
+    if resume is not None:
+        model, variant = _resumed(project, resume)
     if model != "pose":
         return _train_pixels(
-            project, model, behaviors, sessions, variant, epochs, imsize
+            project, model, behaviors, sessions, variant, epochs, imsize, resume
         )
     with project.store.session() as session:
         data = load_sessions(session, project, sessions)
@@ -148,6 +153,7 @@ def _train_pixels(
     variant: Variant,
     epochs: int | None,
     imsize: int | None,
+    resume: int | None,
 ) -> BehaviorTrainReport:
     from etholoop.behavior_runs.pixels import (
         frame_classes,
@@ -166,10 +172,14 @@ def _train_pixels(
         **({"variant": variant} if model == "clip3d" else {}),
     }
     with project.store.session() as session:
-        run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
-        run_id = run.id
-        run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
-        set_run_dir(session, run_id, project.relative(run_dir))
+        if resume is None:
+            run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
+            run_id = run.id
+            run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
+            set_run_dir(session, run_id, project.relative(run_dir))
+        else:
+            resume_run(session, resume)
+            run_id, run_dir = resume, project.runs_dir / "behavior" / f"{resume:04d}"
     try:
         if model == "clip3d":
             metrics = train_clip3d_run(
@@ -197,6 +207,31 @@ def _train_pixels(
     return BehaviorTrainReport(
         run_id, run_dir, tuple((s.name, n) for s, n in labeled if n), positives, {}
     )
+
+
+def _resumed(project: Project, run_id: int) -> tuple[BehaviorModelName, Variant]:
+    """The model and variant of an unfinished pixel-model training run.
+
+    Raises:
+        ProjectError: no such run, a finished one, or a pose run (it is quick
+            to train again).
+    """
+    with project.store.session() as session:
+        run = get_model_run(session, run_id)
+        if run is None or run.stage != BEHAVIOR_TRAIN:
+            raise ProjectError(
+                f"{project.root}: --resume {run_id}: no behavior training run"
+            )
+        model, status = run.config.get("model", "pose"), run.status
+        variant = run.config.get("variant", "light")
+    if status == "done":
+        raise ProjectError(f"{project.root}: --resume {run_id}: that run finished")
+    if model not in ("clip3d", "sequence"):
+        raise ProjectError(
+            f"{project.root}: --resume {run_id}: a {model} run is trained again, "
+            "not resumed"
+        )
+    return model, variant
 
 
 def _bout_params(predictor: PosePredictor) -> dict[str, dict[str, Any]]:

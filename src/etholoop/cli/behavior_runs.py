@@ -77,6 +77,14 @@ def train_command(
     variant: VariantOpt = "light",
     epochs: EpochsOpt = None,
     imsize: ImsizeOpt = None,
+    resume: Annotated[
+        int | None,
+        typer.Option(
+            help="clip3d, sequence: continue the unfinished training run with this "
+            "id (see `etholoop status`) in its folder, with its model and variant.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a behavior model on the manual behavior labels of sessions with tracks.
 
@@ -103,6 +111,7 @@ def train_command(
             variant=variant,
             epochs=epochs,
             imsize=imsize,
+            resume=resume,
         )
     console.print(f"behavior run {result.run_id}: {result.run_dir}", highlight=False)
     for name, frames in result.sessions:
