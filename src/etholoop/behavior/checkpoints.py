@@ -19,6 +19,14 @@ from torch import Tensor, nn
 from etholoop.atomic import written_atomically
 from etholoop.errors import ConfigError
 
+FILES = {
+    "best": "best.pt",
+    "last": "last.pt",
+    "log": "epochs.csv",
+    "curves": "training-curves.png",
+}
+"""What each behavior network's training writes into its `out_dir`, by key."""
+
 
 def write_log_csv(
     records: Sequence[dict[str, float]], path: Path, columns: Sequence[str]

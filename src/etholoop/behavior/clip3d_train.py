@@ -43,6 +43,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler
 
 from etholoop.behavior.checkpoints import (
+    FILES,
     cpu_state,
     load_checkpoint,
     save_checkpoint,
@@ -66,13 +67,6 @@ from etholoop.progress import Reporter, silent
 from etholoop.types import at_least
 from etholoop.video.reader import PyAVReader
 
-FILES = {
-    "best": "best.pt",
-    "last": "last.pt",
-    "log": "epochs.csv",
-    "curves": "training-curves.png",
-}
-"""What `train_clip3d` writes into its `out_dir`, by key."""
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_macro_f1", "lr", "seconds")
 CHECKPOINT_FORMAT = "etholoop-clip3d/1"
 

@@ -50,6 +50,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from etholoop.behavior.checkpoints import (
+    FILES,
     cpu_state,
     load_checkpoint,
     save_checkpoint,
@@ -71,13 +72,6 @@ from etholoop.progress import Reporter, silent
 from etholoop.types import at_least
 from etholoop.video.reader import PyAVReader
 
-FILES = {
-    "best": "best.pt",
-    "last": "last.pt",
-    "log": "epochs.csv",
-    "curves": "training-curves.png",
-}
-"""What `train_flow` writes into its `out_dir`, by key."""
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_photometric", "lr", "seconds")
 CHECKPOINT_FORMAT = "etholoop-flow/1"
 SCALE_WEIGHTS = (1.0, 0.5, 0.25)

@@ -76,7 +76,12 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.models import resnet18
 
 from etholoop.atomic import written_atomically
-from etholoop.behavior.checkpoints import cpu_state, load_checkpoint, save_checkpoint
+from etholoop.behavior.checkpoints import (
+    FILES,
+    cpu_state,
+    load_checkpoint,
+    save_checkpoint,
+)
 from etholoop.behavior.clip3d_train import EpochShuffle, write_epochs_csv
 from etholoop.behavior.clips import (
     ClipDataset,
@@ -104,13 +109,6 @@ from etholoop.video.probe import hash_files
 
 logger = logging.getLogger(__name__)
 
-FILES = {
-    "best": "best.pt",
-    "last": "last.pt",
-    "log": "epochs.csv",
-    "curves": "training-curves.png",
-}
-"""What `train_extractor` and `train_sequence` write into their `out_dir`."""
 EXTRACTOR_FORMAT = "etholoop-feature-extractor/1"
 SEQUENCE_FORMAT = "etholoop-sequence/1"
 FEATURES_FORMAT = "etholoop-features/1"
