@@ -9,36 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from etholoop.cli import app
-from etholoop.errors import EtholoopError
 from etholoop.io.behavior_files import read_behavior_file
 from etholoop.project import Project
 from etholoop.store.behaviors import load_behavior_ranges
+from tests.fixtures.cli import run_cli
 
-runner = CliRunner()
 N_FRAMES, FPS = 48, 25
-
-
-def _run(*args: str | Path) -> tuple[int, str]:
-    """Exit code and output, or the message of a project error (exit 1)."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if isinstance(result.exception, EtholoopError):
-        return 1, str(result.exception)
-    return result.exit_code, result.output
 
 
 @pytest.fixture
 def project(tmp_path: Path, make_video: Callable[..., Path]) -> Path:
     """Two animals, behaviors rest/walk/groom, one 48-frame 25 fps video."""
     proj = tmp_path / "proj"
-    code, out = _run(
+    code, out = run_cli(
         "init", proj, "--animals", "2", "--keypoints", "nose,tail",
         "--behaviors", "rest,walk,groom",
     )  # fmt: skip
     assert code == 0, out
-    code, out = _run("add-videos", proj, make_video("behaviors.mp4"))
+    code, out = run_cli("add-videos", proj, make_video("behaviors.mp4"))
     assert code == 0, out
     return proj
 
@@ -72,14 +61,14 @@ def _labels(path: Path, fmt: str) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("session", ["behaviors.mp4", "behaviors"])
 def test_frame_action_round_trip(project: Path, tmp_path: Path, session: str) -> None:
     src = _frame_action_file(tmp_path / "in.csv")
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, src, "--session", session,
         "--format", "frame-action", "--animal", "1",
     )  # fmt: skip
     assert code == 0, out
     assert (1, "walk", 10, 30, "manual") in _stored(project)
     dst = tmp_path / "out.csv"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "export", project, "--session", session,
         "--format", "frame-action", "--animal", "1", "--out", dst,
     )  # fmt: skip
@@ -95,13 +84,13 @@ def test_frame_action_class_ids_as_the_3dcnn_reference_writes_them(
     src.write_text(
         "Frame,Action\n" + "".join(f"{t},{a}\n" for t, a in enumerate(actions))
     )
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, src, "--session", "behaviors",
         "--format", "frame-action",
     )  # fmt: skip
     assert code == 1 and "class id" in out and "--classes" in out
     classes = "none,flinch,walk,groom"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, src, "--session", "behaviors",
         "--format", "frame-action", "--classes", classes, "--merge", "flinch=rest",
     )  # fmt: skip
@@ -109,13 +98,13 @@ def test_frame_action_class_ids_as_the_3dcnn_reference_writes_them(
     stored = {(b, start, stop) for _, b, start, stop, _ in _stored(project)}
     assert stored == {("walk", 10, 30), ("groom", 30, 35), ("rest", 35, 48)}
     dst = tmp_path / "out.csv"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "export", project, "--session", "behaviors",
         "--format", "frame-action", "--classes", "none,rest,walk,groom", "--out", dst,
     )  # fmt: skip
     assert code == 0, out
     assert dst.read_text() == src.read_text()
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, src, "--session", "behaviors",
         "--format", "frame-action", "--classes", "none,flinch",
     )  # fmt: skip
@@ -129,35 +118,37 @@ def test_onehot_and_boris_round_trips(project: Path, tmp_path: Path) -> None:
         "rest,walk,groom\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
     )
     common = ("--session", "behaviors.mp4")
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, onehot, *common, "--format", "onehot"
     )
     assert code == 0, out
     again = tmp_path / "again.csv"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "export", project, *common, "--format", "onehot", "--out", again
     )
     assert code == 0, out
     np.testing.assert_array_equal(_labels(again, "onehot")[""], np.array(rows, bool))
 
     boris = tmp_path / "boris.csv"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "export", project, *common, "--format", "boris", "--animal", "0",
         "--out", boris,
     )  # fmt: skip
     assert code == 0, out
     # Into the other animal: the BORIS file's one subject goes where --animal says.
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", project, boris, *common, "--format", "boris",
         "--animal", "animal1",
     )  # fmt: skip
     assert code == 0, out
     both = tmp_path / "both.csv"
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "export", project, *common, "--format", "boris", "--out", both
     )
     assert code == 0, out
-    code, out = _run("behavior", "import", project, both, *common, "--format", "boris")
+    code, out = run_cli(
+        "behavior", "import", project, both, *common, "--format", "boris"
+    )
     assert code != 0 and "--animal" in out
     exported = _labels(both, "boris")
     np.testing.assert_array_equal(exported["animal0"], np.array(rows, bool))
@@ -176,7 +167,7 @@ def test_import_replaces_that_animals_manual_ranges_of_the_files_behaviors(
         )
     )
     common = ("--session", "behaviors.mp4", "--format")
-    assert _run("behavior", "import", project, long, *common, "long")[0] == 0
+    assert run_cli("behavior", "import", project, long, *common, "long")[0] == 0
     assert _stored(project) == [
         (0, "groom", 24, 48, "manual"),
         (0, "walk", 0, 24, "manual"),
@@ -187,14 +178,14 @@ def test_import_replaces_that_animals_manual_ranges_of_the_files_behaviors(
         "Frame,Action\n"
         + "".join(f"{t},{'walk' if t < 5 else 'none'}\n" for t in range(N_FRAMES))
     )
-    assert _run("behavior", "import", project, src, *common, "frame-action")[0] == 0
+    assert run_cli("behavior", "import", project, src, *common, "frame-action")[0] == 0
     assert _stored(project) == [
         (0, "groom", 24, 48, "manual"),
         (0, "walk", 0, 5, "manual"),
         (1, "rest", 0, 48, "manual"),
     ]
     out = tmp_path / "long-out.csv"
-    code, text = _run("behavior", "export", project, *common, "long", "--out", out)
+    code, text = run_cli("behavior", "export", project, *common, "long", "--out", out)
     assert code == 0, text
     assert out.read_text().splitlines()[:3] == [
         "frame,individual,behavior",
@@ -210,10 +201,10 @@ def test_merge_maps_names_before_the_check(project: Path, tmp_path: Path) -> Non
         "Frame,Action\n" + "".join(f"{t},{a}\n" for t, a in enumerate(actions))
     )
     args = ("behavior", "import", project, src, "--session", "behaviors", "--format")
-    code, out = _run(*args, "frame-action")
+    code, out = run_cli(*args, "frame-action")
     assert code == 1 and "paw_guard" in out and "--merge" in out
     assert _stored(project) == []
-    code, out = _run(*args, "frame-action", "--merge", "paw_guard,flinch=walk")
+    code, out = run_cli(*args, "frame-action", "--merge", "paw_guard,flinch=walk")
     assert code == 0, out
     assert _stored(project) == [(0, "walk", 0, 20, "manual")]
 

@@ -9,46 +9,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from etholoop.behavior.clip3d_train import predict_video
 from etholoop.behavior.clips import video_mean_std
-from etholoop.cli import app
-from etholoop.errors import EtholoopError
 from etholoop.project import Project
 from etholoop.sessions import get_session
 from etholoop.store.behaviors import load_behavior_ranges
 from etholoop.store.runs import get_model_run
 from etholoop.synth import make_arena, write_arena
 from etholoop.video.reader import PyAVReader
+from tests.fixtures.cli import cli_ok, run_cli
 from tests.fixtures.network import NetworkGuard
 
-runner = CliRunner()
 N_FRAMES = 150
 BEHAVIORS = ("rest", "walk", "rear")
 pytestmark = pytest.mark.slow
-
-
-def _run(*args: str | Path) -> tuple[int, str]:
-    result = runner.invoke(app, [str(a) for a in args])
-    if isinstance(result.exception, EtholoopError):
-        return 1, str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
-
-
-def _ok(*args: str | Path) -> str:
-    code, out = _run(*args)
-    assert code == 0, out
-    return out
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """One mouse, two short arena videos: arena1 labeled, arena2 not."""
     proj = tmp_path / "proj"
-    _ok(
+    cli_ok(
         "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
         "--behaviors", ",".join(BEHAVIORS),
     )  # fmt: skip
@@ -59,9 +41,9 @@ def project(tmp_path: Path) -> Path:
         )  # fmt: skip
         files = write_arena(arena, tmp_path / name)
         video = files["video"].rename(tmp_path / name / f"{name}.mp4")
-        _ok("add-videos", proj, video)
+        cli_ok("add-videos", proj, video)
         if name == "arena1":
-            _ok(
+            cli_ok(
                 "behavior", "import", proj, files["behaviors"], "--session",
                 "arena1", "--format", "long",
             )  # fmt: skip
@@ -72,7 +54,7 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     guard = NetworkGuard(monkeypatch)  # nothing is downloaded: weights, fonts
-    out = _ok(
+    out = cli_ok(
         "behavior", "train", project, "--model", "clip3d", "--epochs", "2",
         "--imsize", "16",
     )  # fmt: skip
@@ -91,7 +73,7 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
         mean, std = video.pixel_stats
         assert (mean, std) == pytest.approx(video_mean_std(p.resolve(video.path)))
 
-    _ok("behavior", "predict", project)
+    cli_ok("behavior", "predict", project)
     folder = project / "behavior" / "0001"
     probabilities = pd.read_csv(folder / "arena2.probabilities.csv")
     assert list(probabilities.columns) == ["frame", "individual", *BEHAVIORS]
@@ -103,7 +85,7 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
     assert {r.source for r in ranges} <= {"predicted"}
     bouts = pd.read_csv(folder / "arena2.bouts.csv")
     assert len(bouts) == len(ranges)
-    next_out = _ok("behavior", "next", project, "--n", "2", "--length", "20")
+    next_out = cli_ok("behavior", "next", project, "--n", "2", "--length", "20")
     assert "arena2" in next_out
     assert guard.attempts == []
 
@@ -111,7 +93,7 @@ def test_clip3d_trains_on_the_pixels_and_predicts_reviewable_ranges(
 def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
     project: Path, shared_data: Path
 ) -> None:
-    _ok(
+    cli_ok(
         "behavior", "train", project, "--model", "clip3d", "--epochs", "1",
         "--imsize", "16",
     )  # fmt: skip
@@ -127,7 +109,7 @@ def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
 
 def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
     proj = tmp_path / "two"
-    _ok(
+    cli_ok(
         "init",
         proj,
         "--animals",
@@ -137,13 +119,13 @@ def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
         "--behaviors",
         "walk",
     )
-    code, out = _run("behavior", "train", proj, "--model", "clip3d")
+    code, out = run_cli("behavior", "train", proj, "--model", "clip3d")
     assert code == 1 and "single-animal project" in out
     assert not (proj / "runs").exists()
 
 
 def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:
-    out = _ok(
+    out = cli_ok(
         "behavior", "train", project, "--model", "sequence", "--epochs", "1",
         "--imsize", "32",
     )  # fmt: skip
@@ -152,11 +134,11 @@ def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:
     for stage in ("flow", "extractor", "sequence"):
         assert (run_dir / stage / "best.pt").is_file()
     (features,) = (run_dir / "features").iterdir()
-    _ok("behavior", "predict", project)
+    cli_ok("behavior", "predict", project)
     names = sorted(p.name for p in (run_dir / "features").iterdir())
     assert len(names) == 2 and features.name in names  # arena2's added
     stamp = features.stat().st_mtime_ns
-    _ok("behavior", "predict", project, "arena1")
+    cli_ok("behavior", "predict", project, "arena1")
     assert features.stat().st_mtime_ns == stamp  # reused, not recomputed
     probabilities = pd.read_csv(
         project / "behavior" / "0001" / "arena2.probabilities.csv"
@@ -170,7 +152,7 @@ def test_evaluate_cross_validates_a_pixel_model_by_time_blocks(
     tmp_path: Path,
 ) -> None:
     proj = tmp_path / "blocks"
-    _ok(
+    cli_ok(
         "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
         "--behaviors", ",".join(BEHAVIORS),
     )  # fmt: skip
@@ -179,12 +161,12 @@ def test_evaluate_cross_validates_a_pixel_model_by_time_blocks(
         behaviors=BEHAVIORS, gray=True,
     )  # fmt: skip  # each half holds every behavior
     files = write_arena(arena, tmp_path / "arena")
-    _ok("add-videos", proj, files["video"])
-    _ok(
+    cli_ok("add-videos", proj, files["video"])
+    cli_ok(
         "behavior", "import", proj, files["behaviors"], "--session", "arena",
         "--format", "long",
     )  # fmt: skip
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "evaluate", proj, "--model", "clip3d", "--epochs", "1",
         "--imsize", "16", "--blocks", "2", "--gap", "16", "--json",
     )  # fmt: skip
@@ -204,7 +186,7 @@ def test_an_unfinished_sequence_run_resumes_at_its_first_unfinished_stage(
     project: Path,
 ) -> None:
     args = ["--model", "sequence", "--epochs", "1", "--imsize", "32"]
-    _ok("behavior", "train", project, *args)
+    cli_ok("behavior", "train", project, *args)
     run_dir = project / "runs" / "behavior" / "0001"
     flow_done = (run_dir / "flow" / "best.pt").stat().st_mtime_ns
     shutil.rmtree(run_dir / "sequence")  # as if killed during the last stage
@@ -212,9 +194,9 @@ def test_an_unfinished_sequence_run_resumes_at_its_first_unfinished_stage(
         run = get_model_run(session, 1)
         assert run is not None
         run.status = "interrupted"
-    out = _ok("behavior", "train", project, "--resume", "1", "--epochs", "1")
+    out = cli_ok("behavior", "train", project, "--resume", "1", "--epochs", "1")
     assert "behavior run 1" in out
     assert (run_dir / "flow" / "best.pt").stat().st_mtime_ns == flow_done
     assert (run_dir / "sequence" / "best.pt").is_file()
-    code, out = _run("behavior", "train", project, "--resume", "1")
+    code, out = run_cli("behavior", "train", project, "--resume", "1")
     assert code == 1 and "that run finished" in out

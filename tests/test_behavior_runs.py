@@ -14,12 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from attrs import evolve
-from typer.testing import CliRunner
 
 from etholoop.behavior.splits import blocks_of_videos, check_fold
 from etholoop.behavior_runs.data import load_sessions
-from etholoop.cli import app
-from etholoop.errors import EtholoopError
 from etholoop.evaluate.behavior import frame_counts
 from etholoop.io.ethograms import read_probabilities
 from etholoop.project import Project
@@ -28,26 +25,10 @@ from etholoop.store import list_videos
 from etholoop.store.behaviors import load_behavior_ranges, save_behavior_ranges
 from etholoop.store.runs import get_model_run
 from etholoop.synth import make_arena, write_arena
+from tests.fixtures.cli import cli_ok, run_cli
 
-runner = CliRunner()
 N_FRAMES = 600
 BEHAVIORS = ("rest", "walk", "groom", "rear", "chase")
-
-
-def _run(*args: str | Path) -> tuple[int, str]:
-    """Exit code and output, or the message of a project error (exit 1)."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if isinstance(result.exception, EtholoopError):
-        return 1, str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
-
-
-def _ok(*args: str | Path) -> str:
-    code, out = _run(*args)
-    assert code == 0, out
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +50,21 @@ def arenas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path
 def project(tmp_path: Path, arenas: dict[str, dict[str, Path]]) -> Path:
     """Both arenas with tracks; arena1's behaviors imported, arena2 unlabeled."""
     proj = tmp_path / "proj"
-    _ok(
+    cli_ok(
         "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
         "--behaviors", ",".join(BEHAVIORS),
     )  # fmt: skip
     with (proj / "etholoop.yaml").open("a") as config:
         config.write("behavior:\n  trees: 30\n")
     for name, files in arenas.items():
-        _ok("add-videos", proj, files["video"])
-        _ok("tracks", "import", proj, files["labels"], "--session", name)
+        cli_ok("add-videos", proj, files["video"])
+        cli_ok("tracks", "import", proj, files["labels"], "--session", name)
     _label(proj, arenas, "arena1")
     return proj
 
 
 def _label(proj: Path, arenas: dict[str, dict[str, Path]], name: str) -> None:
-    _ok(
+    cli_ok(
         "behavior", "import", proj, arenas[name]["behaviors"], "--session", name,
         "--format", "long",
     )  # fmt: skip
@@ -97,7 +78,7 @@ def _ranges(proj: Path, name: str) -> list:
 def test_train_then_predict_writes_ethograms_and_ranges_to_review(
     project: Project, arenas: dict[str, dict[str, Path]]
 ) -> None:
-    out = _ok("behavior", "train", project)
+    out = cli_ok("behavior", "train", project)
     assert "learned from arena1: 1200 animal-frames" in out
     run_dir = project / "runs" / "behavior" / "0001"
     split = json.loads((run_dir / "split.json").read_text())
@@ -107,7 +88,7 @@ def test_train_then_predict_writes_ethograms_and_ranges_to_review(
         "1": [[0, N_FRAMES]],
     }
 
-    _ok("behavior", "predict", project)
+    cli_ok("behavior", "predict", project)
     folder = project / "behavior" / "0001"
     for name in arenas:
         probabilities = pd.read_csv(folder / f"{name}.probabilities.csv")
@@ -154,8 +135,8 @@ def test_train_then_predict_writes_ethograms_and_ranges_to_review(
 
 
 def test_a_confirmed_range_joins_the_next_training_set(project: Path) -> None:
-    _ok("behavior", "train", project)
-    _ok("behavior", "predict", project, "arena2")
+    cli_ok("behavior", "train", project)
+    cli_ok("behavior", "predict", project, "arena2")
     with Project.open(project) as p, p.store.session() as session:
         before = {s.name: s.labeled_video(BEHAVIORS) for s in load_sessions(session, p)}
         video = get_session(session, p, "arena2")
@@ -186,14 +167,14 @@ def test_a_confirmed_range_joins_the_next_training_set(project: Path) -> None:
     assert known[chosen.start : chosen.stop, column].all()
     positive = np.flatnonzero(video.labels.values[:, 0, column])
     assert positive.tolist() == list(range(chosen.start, chosen.stop))
-    out = _ok("behavior", "train", project)
+    out = cli_ok("behavior", "train", project)
     assert "learned from arena2" in out
 
 
 def test_next_proposes_unlabeled_windows_most_uncertain_first(project: Path) -> None:
-    _ok("behavior", "train", project)
-    _ok("behavior", "predict", project)
-    out = _ok("behavior", "next", project, "--n", "4", "--length", "30")
+    cli_ok("behavior", "train", project)
+    cli_ok("behavior", "predict", project)
+    out = cli_ok("behavior", "next", project, "--n", "4", "--length", "30")
     table = pd.read_csv(project / "behavior" / "next.csv")
     assert len(table) == 4 and "arena2" in out
     assert set(table["session"]) == {"arena2"}  # arena1 is labeled
@@ -205,7 +186,7 @@ def test_next_proposes_unlabeled_windows_most_uncertain_first(project: Path) -> 
 def test_evaluate_by_time_blocks_then_by_session(
     project: Path, arenas: dict[str, dict[str, Path]]
 ) -> None:
-    out = _ok("behavior", "evaluate", project, "--blocks", "3")
+    out = cli_ok("behavior", "evaluate", project, "--blocks", "3")
     assert "macro F1" in out
     run_dir = next((project / "runs" / "behavior").iterdir())
     split = json.loads((run_dir / "split.json").read_text())
@@ -221,7 +202,7 @@ def test_evaluate_by_time_blocks_then_by_session(
     assert 0 <= metrics["accuracy"] <= 1 and metrics["macro_f1"] > 0.3
 
     _label(project, arenas, "arena2")
-    code, out = _run("behavior", "evaluate", project, "--json")
+    code, out = run_cli("behavior", "evaluate", project, "--json")
     assert code == 0, out
     metrics = json.loads(out)
     with Project.open(project) as p, p.store.session() as session:
@@ -245,20 +226,20 @@ def test_bad_input_is_one_line_and_writes_nothing(
     tmp_path: Path, arenas: dict[str, dict[str, Path]]
 ) -> None:
     proj = tmp_path / "bare"
-    _ok(
+    cli_ok(
         "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
         "--behaviors", ",".join(BEHAVIORS),
     )  # fmt: skip
-    _ok("add-videos", proj, arenas["arena1"]["video"])
-    code, out = _run("behavior", "train", proj)
+    cli_ok("add-videos", proj, arenas["arena1"]["video"])
+    code, out = run_cli("behavior", "train", proj)
     assert code == 1 and "no manual behavior labels" in out
-    code, out = _run("behavior", "predict", proj)
+    code, out = run_cli("behavior", "predict", proj)
     assert code == 1 and "no finished behavior training run" in out
-    code, out = _run("behavior", "train", proj, "--session", "arena1")
+    code, out = run_cli("behavior", "train", proj, "--session", "arena1")
     assert code == 1 and "no tracks" in out and "\n" not in out.strip()
-    code, out = _run("behavior", "predict", proj, "nosuch")
+    code, out = run_cli("behavior", "predict", proj, "nosuch")
     assert code == 1
-    code, out = _run("behavior", "next", proj)
+    code, out = run_cli("behavior", "next", proj)
     assert code == 1 and "no behavior predictions" in out
     assert not (proj / "runs").exists() and not (proj / "behavior").exists()
     with Project.open(proj) as p, p.store.session() as session:
@@ -268,15 +249,15 @@ def test_bad_input_is_one_line_and_writes_nothing(
 def test_a_video_without_tracks_is_refused_by_name(
     project: Path, arenas: dict[str, dict[str, Path]], tmp_path: Path
 ) -> None:
-    _ok("behavior", "train", project)
+    cli_ok("behavior", "train", project)
     extra = tmp_path / "extra.mp4"
     extra.write_bytes(arenas["arena1"]["video"].read_bytes() + b"\0")
-    _ok("add-videos", project, extra)
-    code, out = _run("behavior", "predict", project, "arena1", "extra")
+    cli_ok("add-videos", project, extra)
+    code, out = run_cli("behavior", "predict", project, "arena1", "extra")
     assert code == 1 and "extra.mp4: no tracks" in out and "\n" not in out.strip()
-    code, out = _run("behavior", "predict", project, "arena1", "nosuch")
+    code, out = run_cli("behavior", "predict", project, "arena1", "nosuch")
     assert code == 1 and "not a session" in out
     assert not (project / "behavior").exists()
     assert {r.source for r in _ranges(project, "arena2")} == set()
-    code, out = _run("behavior", "evaluate", project, "--split", "videos")
+    code, out = run_cli("behavior", "evaluate", project, "--split", "videos")
     assert code == 1 and "at least 2" in out

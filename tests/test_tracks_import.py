@@ -14,10 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from etholoop.behavior_ranges import one_hot
-from etholoop.cli import app
 from etholoop.errors import EtholoopError, FormatError
 from etholoop.io.tracks import read_tracks, write_tracks
 from etholoop.project import Project
@@ -27,8 +25,8 @@ from etholoop.store.behaviors import load_behavior_ranges
 from etholoop.store.session_tracks import imported_tracks_of
 from etholoop.tracks_import import default_session_name, file_sha256, import_tracks
 from etholoop.types import Skeleton, Tracks
+from tests.fixtures.cli import run_cli
 
-runner = CliRunner()
 ETHOME = "ethome_two_mice_interaction"
 ETHOME_POSE = (
     f"{ETHOME}/pose/e3v813a-20210610T122332-122642DLC_dlcrnetms5_pilot_study"
@@ -42,17 +40,9 @@ OPENFIELD_MAP = "snout=nose,leftear=earL,rightear=earR,tailbase=tailB"
 FLIES = "sleap_two_flies_tracks/clip.predictions.slp"
 
 
-def _run(*args: str | Path) -> tuple[int, str]:
-    """Exit code and output, or the message of a project error (exit 1)."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if isinstance(result.exception, EtholoopError):
-        return 1, str(result.exception)
-    return result.exit_code, result.output
-
-
 def _init(root: Path, keypoints: str, *, animals: int = 2, behaviors: str = "") -> Path:
     args = ["init", root, "--animals", str(animals), "--keypoints", keypoints]
-    code, out = _run(*args, *(["--behaviors", behaviors] if behaviors else []))
+    code, out = run_cli(*args, *(["--behaviors", behaviors] if behaviors else []))
     assert code == 0, out
     return root
 
@@ -93,7 +83,7 @@ def test_real_ethome_tracks_become_a_session_that_takes_boris_labels(
 ) -> None:
     root = _init(tmp_path / "proj", ETHOME_KEYPOINTS, behaviors="interact")
     pose = shared_data / ETHOME_POSE
-    code, out = _run("tracks", "import", root, pose, "--fps", "30")
+    code, out = run_cli("tracks", "import", root, pose, "--fps", "30")
     assert code == 0, out
     assert "5700 frames of 2 animal(s) (0=adult, 1=juvenile)" in out
     assert f"new tracks-only session '{ETHOME_SESSION}'" in out
@@ -119,7 +109,7 @@ def test_real_ethome_tracks_become_a_session_that_takes_boris_labels(
     assert n_rows == 1 and copy.name == f"{ETHOME_SESSION}-1-1.nc"
 
     adult = tracks.individuals.index("adult")
-    code, out = _run(
+    code, out = run_cli(
         "behavior", "import", root, shared_data / ETHOME_BORIS,
         "--session", ETHOME_SESSION, "--format", "boris", "--animal", f"adult={adult}",
     )  # fmt: skip
@@ -144,7 +134,7 @@ def test_single_animal_dlc_csv_and_h5_with_a_keypoint_map(
     values = _dlc_values(csv, 1, 4)
     for file, name in ((csv, csv.stem), (h5, "mouse7")):
         args = ("tracks", "import", root, file, "--keypoint-map", OPENFIELD_MAP)
-        code, out = _run(*args)
+        code, out = run_cli(*args)
         assert code == 0, out
         assert f"session '{name}'" in out and "lacks: ['tailtip']" in out
         tracks, row = _session_tracks(root, name)
@@ -217,7 +207,7 @@ def test_movement_netcdf(tmp_path: Path, rng: np.random.Generator) -> None:
     root = _init(tmp_path / "proj", "nose,neck,tail")
     nc = tmp_path / "session1.nc"
     position = _movement_netcdf(nc, rng)
-    code, out = _run(
+    code, out = run_cli(
         "tracks", "import", root, nc, "--keypoint-map", "snout=nose", "--fps", "25"
     )
     assert code == 0, out
@@ -251,7 +241,7 @@ def _tracks(n_frames: int, keypoints: list[str], n_individuals: int = 2) -> Trac
 def video_project(tmp_path: Path, make_video: Callable[..., Path]) -> Path:
     """Two animals (nose, tail), behavior walk, one 48-frame 25 fps video."""
     root = _init(tmp_path / "proj", "nose,tail", behaviors="walk")
-    code, out = _run("add-videos", root, make_video("behaviors.mp4"))
+    code, out = run_cli("add-videos", root, make_video("behaviors.mp4"))
     assert code == 0, out
     return root
 
@@ -261,7 +251,7 @@ def test_tracks_attach_to_a_video_of_the_project(
 ) -> None:
     short = write_tracks(_tracks(40, ["tail", "nose"]), tmp_path / "t.nc", "nc")
     for _ in range(2):  # a second import is the newest tracks of the video
-        code, out = _run(
+        code, out = run_cli(
             "tracks", "import", video_project, short,
             "--session", "behaviors", "--fps", "25",
         )  # fmt: skip
@@ -285,7 +275,7 @@ def test_tracks_attach_to_a_video_of_the_project(
 def _bad_inputs(root: Path, tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
     """Command arguments that must fail, and what the message says."""
     ok = write_tracks(_tracks(20, ["nose", "tail"]), tmp / "ok.nc", "nc")
-    assert _run("tracks", "import", root, ok)[0] == 0  # session "ok", 20 frames
+    assert run_cli("tracks", "import", root, ok)[0] == 0  # session "ok", 20 frames
     unknown = write_tracks(_tracks(20, ["nose", "paw"]), tmp / "paw.nc", "nc")
     crowd = write_tracks(_tracks(20, ["nose"], 3), tmp / "crowd.nc", "nc")
     long = write_tracks(_tracks(60, ["nose"]), tmp / "long.nc", "nc")
@@ -332,7 +322,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     before = _imports(video_project)
     assert len(before[0]) == 2 and before[1] == 1
     for case, (args, message) in cases.items():
-        code, out = _run("tracks", "import", video_project, *args)
+        code, out = run_cli("tracks", "import", video_project, *args)
         assert code == 1, (case, out)
         assert re.search(message, out) and "\n" not in out.strip(), (case, out)
         assert _imports(video_project) == before, case
@@ -386,7 +376,7 @@ def test_other_stages_leave_tracks_sessions_alone(
     from etholoop.video.preprocess import PreprocessParams
 
     ok = write_tracks(_tracks(20, ["nose", "tail"]), tmp_path / "ok.nc", "nc")
-    assert _run("tracks", "import", video_project, ok, "--fps", "25")[0] == 0
+    assert run_cli("tracks", "import", video_project, ok, "--fps", "25")[0] == 0
     with Project.open(video_project) as project:
         sampled = sample_frames(project, n=4, strategy="uniform")
         done = preprocess_videos(project, PreprocessParams(size=32))
@@ -394,11 +384,11 @@ def test_other_stages_leave_tracks_sessions_alone(
             kinds = {v.id: v.kind for v in list_videos(session)}
     assert kinds[2] == "tracks" and sampled.n_added == 4
     assert done.written == [3] and not done.failed  # the copy of video 1 only
-    code, out = _run("status", video_project, "--json")
+    code, out = run_cli("status", video_project, "--json")
     assert code == 0, out
     tracks = [v for v in json.loads(out)["videos"] if v["kind"] == "tracks"]
     assert [(v["path"], v["frames"], v["fps"]) for v in tracks] == [("ok", 20, 25.0)]
-    code, out = _run("sample", video_project, "--n", "8", "--strategy", "uniform")
+    code, out = run_cli("sample", video_project, "--n", "8", "--strategy", "uniform")
     assert code == 0, out
     with Project.open(video_project) as project, project.store.session() as session:
         assert {v.id for v in list_videos(session, normalized=True)} == {3}
@@ -407,7 +397,7 @@ def test_other_stages_leave_tracks_sessions_alone(
 def test_copies_live_in_the_project(video_project: Path, tmp_path: Path) -> None:
     ok = tmp_path / "x" / "ok.nc"
     write_tracks(_tracks(20, ["nose", "tail"]), ok, "nc")
-    assert _run("tracks", "import", video_project, ok)[0] == 0
+    assert run_cli("tracks", "import", video_project, ok)[0] == 0
     ok.unlink()  # the source may go: the session reads the project's copy
     tracks, _ = _session_tracks(video_project, "ok")
     assert tracks.n_frames == 20

@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from etholoop.annotate import serve_in_background
 from etholoop.behavior_runs.data import load_sessions
-from etholoop.cli import app
 from etholoop.project import Project
 from etholoop.sessions import get_session
 from etholoop.store.behaviors import load_behavior_ranges
@@ -35,21 +33,15 @@ from tests.annotate.test_browser_timeline import (
     lane_selector,
     save_and_wait,
 )
+from tests.fixtures.cli import cli_ok
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.browser
 
-runner = CliRunner()
 N_FRAMES = 400
 BEHAVIORS = ("rest", "walk", "groom", "rear", "chase")
 TRIM = 3
 """Frames erased with the mouse from the end of the confirmed range."""
-
-
-def _ok(*args: str | Path) -> str:
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result.output
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +49,7 @@ def predicted_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """arena1 labeled, arena2 not; trained on arena1 and predicted on arena2."""
     root = tmp_path_factory.mktemp("behavior-cycle")
     proj = root / "proj"
-    _ok(
+    cli_ok(
         "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
         "--behaviors", ",".join(BEHAVIORS),
     )  # fmt: skip
@@ -70,15 +62,15 @@ def predicted_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         files = write_arena(arena, root / name)
         video = files["video"].rename(root / name / f"{name}.mp4")
-        _ok("add-videos", proj, video)
-        _ok("tracks", "import", proj, files["labels"], "--session", name)
+        cli_ok("add-videos", proj, video)
+        cli_ok("tracks", "import", proj, files["labels"], "--session", name)
         if name == "arena1":
-            _ok(
+            cli_ok(
                 "behavior", "import", proj, files["behaviors"], "--session", name,
                 "--format", "long",
             )  # fmt: skip
-    assert "learned from arena1" in _ok("behavior", "train", proj)
-    _ok("behavior", "predict", proj, "arena2")
+    assert "learned from arena1" in cli_ok("behavior", "train", proj)
+    cli_ok("behavior", "predict", proj, "arena2")
     return proj
 
 
@@ -249,5 +241,5 @@ def test_predictions_reviewed_in_the_timeline_change_the_next_training_set(
     assert np.flatnonzero(values[:, column]).tolist() == list(range(lo, hi))
     assert values.sum() == hi - lo  # nothing else of animal 0 is positive
 
-    out = _ok("behavior", "train", proj)
+    out = cli_ok("behavior", "train", proj)
     assert "learned from arena1" in out and "learned from arena2" in out
