@@ -107,21 +107,56 @@ def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
-def test_clip3d_needs_a_single_animal_and_a_video(tmp_path: Path) -> None:
+def test_several_animals_need_tracks_to_be_cut_out(tmp_path: Path) -> None:
     proj = tmp_path / "two"
     cli_ok(
-        "init",
-        proj,
-        "--animals",
-        "2",
-        "--keypoints",
-        "nose,tail",
-        "--behaviors",
-        "walk",
-    )
+        "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
+        "--behaviors", ",".join(BEHAVIORS),
+    )  # fmt: skip
+    arena = make_arena(n_animals=2, n_frames=60, width=160, height=120, seed=1)
+    files = write_arena(arena, tmp_path / "arena")
+    cli_ok("add-videos", proj, files["video"])
     code, out = run_cli("behavior", "train", proj, "--model", "clip3d")
-    assert code == 1 and "single-animal project" in out
+    assert code == 1 and "no tracks to cut each of the 2 animals" in out
     assert not (proj / "runs").exists()
+
+
+def test_clip3d_sees_each_animal_through_a_window_that_follows_its_tracks(
+    tmp_path: Path,
+) -> None:
+    proj = tmp_path / "pair"
+    cli_ok(
+        "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
+        "--behaviors", ",".join(BEHAVIORS),
+    )  # fmt: skip
+    arena = make_arena(
+        n_animals=2, n_frames=300, width=160, height=120, seed=2, behaviors=BEHAVIORS
+    )
+    files = write_arena(arena, tmp_path / "arena")
+    cli_ok("add-videos", proj, files["video"])
+    cli_ok("tracks", "import", proj, files["labels"], "--session", "arena")
+    cli_ok(
+        "behavior", "import", proj, files["behaviors"], "--session", "arena",
+        "--format", "long",
+    )  # fmt: skip
+    out = cli_ok(
+        "behavior", "train", proj, "--model", "clip3d", "--epochs", "1",
+        "--imsize", "16",
+    )  # fmt: skip
+    assert "learned from arena: 600 animal-frames" in out
+    with Project.open(proj) as p, p.store.session() as session:
+        run = get_model_run(session, 1)
+        assert run is not None and run.metrics is not None
+        assert run.metrics["train_frames"] + run.metrics["val_frames"] <= 600
+    # every animal's labels on arena are labels already: predict a copy of it
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(files["video"].read_bytes() + b"\0")
+    cli_ok("add-videos", proj, copy)
+    cli_ok("tracks", "import", proj, files["labels"], "--session", "copy")
+    cli_ok("behavior", "predict", proj, "copy")
+    table = pd.read_csv(proj / "behavior" / "0001" / "copy.probabilities.csv")
+    assert len(table) == 2 * 300
+    assert sorted(set(table["individual"])) == ["animal0", "animal1"]
 
 
 def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:

@@ -30,6 +30,7 @@ from etholoop.behavior.clips import (
     ClipDataset,
     ClipItem,
     clip_indices,
+    crop_boxes,
     iter_video_clips,
     normalize_clip,
     resize_frame,
@@ -235,6 +236,45 @@ def test_stride_clips_match_the_dataset(
         assert clips.shape == (len(batch_centers), 1, length, 16, 16)
         for center, clip in zip(batch_centers.tolist(), clips, strict=True):
             np.testing.assert_array_equal(clip.numpy(), dataset.clip(video, center))
+
+
+def test_crop_windows_follow_the_centre_and_stay_inside_the_frame() -> None:
+    centers = np.array([[np.nan, np.nan], [50, 40], [np.nan, np.nan], [2, 118]])
+    boxes = crop_boxes(centers, 30, 160, 120)
+    assert boxes.tolist() == [
+        [35, 25, 65, 55],  # before the first centre: the first one
+        [35, 25, 65, 55],
+        [35, 25, 65, 55],  # a gap keeps the last centre
+        [0, 90, 30, 120],  # shifted back inside
+    ]
+    whole = crop_boxes(np.full((2, 2), np.nan), 500, 160, 120)
+    assert whole.tolist() == [[0, 0, 160, 120]] * 2  # no centre, window too big
+
+
+def test_stride_clips_of_a_crop_window_match_the_dataset(
+    arena: tuple[Path, np.ndarray],
+) -> None:
+    video, _ = arena
+    stats = video_mean_std(video)
+    rng = np.random.default_rng(0)
+    centers = np.stack([rng.uniform(20, 140, 120), rng.uniform(20, 100, 120)], 1)
+    boxes = crop_boxes(centers, 40, 160, 120)
+    dataset = ClipDataset(
+        [], clip_length=8, imsize=16, stats={video: stats}, crops={(video, 1): boxes}
+    )
+    for centre_batch, clips in iter_video_clips(
+        video, 5, clip_length=8, imsize=16, stats=stats, boxes=boxes
+    ):
+        for center, clip in zip(centre_batch.tolist(), clips, strict=True):
+            np.testing.assert_array_equal(clip.numpy(), dataset.clip(video, center, 1))
+    with PyAVReader(video) as reader:  # the window of the centre frame, resized
+        frames = [reader.read_frame(i, gray=True) for i in range(60, 68)]
+    x0, y0, x1, y1 = boxes[64]
+    expected = np.stack([resize_frame(f[y0:y1, x0:x1], 16) for f in frames])
+    np.testing.assert_array_equal(
+        dataset.clip(video, 64, 1), normalize_clip(expected, stats)
+    )
+    assert not np.array_equal(dataset.clip(video, 64, 1), dataset.clip(video, 64, 0))
 
 
 def test_stride_must_be_positive(arena: tuple[Path, np.ndarray]) -> None:

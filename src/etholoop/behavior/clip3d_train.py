@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from etholoop.behavior.checkpoints import (
 )
 from etholoop.behavior.clip3d import Clip3dNet, Clip3dParams
 from etholoop.behavior.clips import (
+    Boxes,
     ClipDataset,
     ClipItem,
     Stats,
@@ -228,6 +229,7 @@ def train_clip3d(
     *,
     class_names: Sequence[str] | None = None,
     stats: dict[Path, Stats] | None = None,
+    crops: Mapping[tuple[Path, int], Boxes] | None = None,
 ) -> Clip3dResult:
     """Train (or go on training) the clip network; see the module docstring.
 
@@ -242,6 +244,8 @@ def train_clip3d(
             errors; None: classes are named by index.
         stats: Pixel (mean, std) of the videos by path; others are measured
             (`video_mean_std`).
+        crops: Crop windows by (video, animal) for items of animals (see
+            `clips.ClipDataset`); None: whole frames.
 
     Returns:
         The best epoch and every epoch's record.
@@ -274,7 +278,7 @@ def train_clip3d(
             known[path] = video_mean_std(path)
     sampler = EpochShuffle(len(train_items), train_params.seed)
     loader, val_loader = _loaders(
-        train_items, val_items, params, train_params, known, sampler
+        train_items, val_items, params, train_params, known, sampler, crops
     )
 
     model = Clip3dNet(params).to(device)
@@ -429,8 +433,9 @@ def predict_video(
     stats: Stats | None = None,
     batch_size: int = 32,
     device: str | None = None,
+    boxes: Boxes | None = None,
 ) -> NDArray[np.float32]:
-    """Class probabilities of every frame of a video.
+    """Class probabilities of every frame of a video (or of one animal's window).
 
     The clips of every `stride`-th frame (0, stride, ...) go through the network
     (one sequential decode, `clips.iter_video_clips`); every other frame takes
@@ -443,6 +448,7 @@ def predict_video(
         stats: Pixel (mean, std) of the video; None: `video_mean_std`.
         batch_size: Clips per forward pass.
         device: As `Clip3dTrainParams.device`.
+        boxes: One animal's crop windows (`clips.crop_boxes`); None: whole frames.
 
     Returns:
         Shape (frames, classes), each row summing to 1.
@@ -459,6 +465,7 @@ def predict_video(
         imsize=params.imsize,
         stats=stats,
         batch_size=batch_size,
+        boxes=boxes,
     ):
         centers.append(batch_centers)
         probs.append(predict_clips(model, clips))
@@ -474,6 +481,7 @@ def _loaders(
     train_params: Clip3dTrainParams,
     stats: dict[Path, Stats],
     sampler: EpochShuffle,
+    crops: Mapping[tuple[Path, int], Boxes] | None,
 ) -> tuple[DataLoader[tuple[Tensor, int]], DataLoader[tuple[Tensor, int]]]:
     """Training batches, shuffled, and validation batches, in order.
 
@@ -481,7 +489,11 @@ def _loaders(
     """
     sets = [
         ClipDataset(
-            items, clip_length=params.clip_length, imsize=params.imsize, stats=stats
+            items,
+            clip_length=params.clip_length,
+            imsize=params.imsize,
+            stats=stats,
+            crops=crops,
         )
         for items in (train_items, val_items)
     ]

@@ -50,6 +50,10 @@ Stats = tuple[float, float]
 """Pixel mean and standard deviation of a video in gray levels (0-255)."""
 
 
+Boxes = NDArray[np.int64]
+"""Square crop windows of one animal, shape (frames, 4): x0, y0, x1, y1 in px."""
+
+
 class ClipItem(NamedTuple):
     """One training example: the clip centred on a frame, and its class.
 
@@ -57,11 +61,50 @@ class ClipItem(NamedTuple):
         path: The video file.
         frame_idx: The clip's centre frame (0-based).
         class_idx: The class of the centre frame.
+        animal: Whose crop window the clip is cut from, when the dataset has
+            crops for (path, animal); else the whole frame.
     """
 
     path: Path
     frame_idx: int
     class_idx: int
+    animal: int = 0
+
+
+def crop_boxes(
+    centers: NDArray[np.floating], side: int, width: int, height: int
+) -> Boxes:
+    """Square windows of `side` px around each frame's centre, inside the frame.
+
+    A frame without a centre (NaN) takes the nearest earlier one, else the
+    nearest later one, else the frame's middle; a window that would leave the
+    frame is shifted back in (and cut to the frame where `side` exceeds it).
+
+    Args:
+        centers: Shape (frames, 2), x and y in px.
+        side: Window side in px.
+        width: Frame width in px.
+        height: Frame height in px.
+    """
+    xy = np.asarray(centers, np.float64).copy()
+    known = np.isfinite(xy).all(axis=1)
+    if not known.any():
+        xy[:] = (width / 2, height / 2)
+    else:
+        index = np.where(known, np.arange(len(xy)), -1)
+        earlier = np.maximum.accumulate(index)
+        first = int(np.flatnonzero(known)[0])
+        xy = xy[np.where(earlier >= 0, earlier, first)]
+    w, h = min(side, width), min(side, height)
+    x0 = np.clip(np.rint(xy[:, 0] - w / 2), 0, width - w).astype(np.int64)
+    y0 = np.clip(np.rint(xy[:, 1] - h / 2), 0, height - h).astype(np.int64)
+    return np.stack([x0, y0, x0 + w, y0 + h], axis=1)
+
+
+def crop_frame(gray: NDArray[np.uint8], box: NDArray[np.int64]) -> NDArray[np.uint8]:
+    """The part of a gray frame (H, W) inside `box` (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return gray[y0:y1, x0:x1]
 
 
 def check_clip_length(length: int) -> None:
@@ -192,7 +235,10 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
         imsize: Side of the resized frames in px.
         stats: Pixel (mean, std) of the videos by path; a video missing here is
             measured with `video_mean_std` when first read.
-        cache_frames: Resized frames kept per worker.
+        cache_frames: Frames kept per worker.
+        crops: Crop windows by (video, animal): an item with one is cut from
+            its animal's window at the clip's centre frame (the same window for
+            every frame of the clip, so the animal's motion shows), then resized.
 
     Raises:
         ConfigError: if `clip_length` is not positive.
@@ -206,9 +252,14 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
         imsize: int,
         stats: Mapping[Path, Stats] | None = None,
         cache_frames: int = CACHE_FRAMES,
+        crops: Mapping[tuple[Path, int], Boxes] | None = None,
     ) -> None:
         check_clip_length(clip_length)
-        self.items = [ClipItem(Path(p), int(f), int(c)) for p, f, c in items]
+        self.items = [
+            ClipItem(Path(i[0]), int(i[1]), int(i[2]), int(i[3]) if len(i) > 3 else 0)
+            for i in items
+        ]
+        self.crops = {(Path(p), a): b for (p, a), b in (crops or {}).items()}
         self.clip_length = clip_length
         self.imsize = imsize
         self.stats = {Path(p): s for p, s in (stats or {}).items()}
@@ -233,14 +284,26 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         """The normalized clip (1, clip_length, imsize, imsize) and the class."""
         item = self.items[index]
-        return torch.from_numpy(self.clip(item.path, item.frame_idx)), item.class_idx
+        clip = self.clip(item.path, item.frame_idx, item.animal)
+        return torch.from_numpy(clip), item.class_idx
 
-    def clip(self, path: Path, center: int) -> NDArray[np.float32]:
+    def clip(self, path: Path, center: int, animal: int = 0) -> NDArray[np.float32]:
         """The normalized clip (1, clip_length, imsize, imsize) centred on `center`."""
         if self._pid != os.getpid():
             self._reset()
         reader = self._reader(path)
         inds = clip_indices(center, reader.n_frames, self.clip_length)
+        boxes = self.crops.get((path, animal))
+        if boxes is not None:
+            stacked = np.stack(
+                [
+                    resize_frame(
+                        crop_frame(self._gray(path, i), boxes[center]), self.imsize
+                    )
+                    for i in inds.tolist()
+                ]
+            )
+            return normalize_clip(stacked, self._stats(path))
         frames = {}
         for frame_idx in np.unique(inds).tolist():
             key = (path, frame_idx)
@@ -257,6 +320,19 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
             frames[frame_idx] = frame
         stacked = np.stack([frames[i] for i in inds.tolist()])
         return normalize_clip(stacked, self._stats(path))
+
+    def _gray(self, path: Path, frame_idx: int) -> NDArray[np.uint8]:
+        """A whole gray frame, from the cache (frames of crop windows)."""
+        key = (path, -1 - frame_idx)  # apart from the resized whole frames
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._reader(path).read_frame(frame_idx, gray=True)
+            self._frames[key] = frame
+            if len(self._frames) > self.cache_frames:
+                self._frames.popitem(last=False)
+        else:
+            self._frames.move_to_end(key)
+        return frame
 
     def _reader(self, path: Path) -> PyAVReader:
         reader = self._readers.get(path)
@@ -283,6 +359,7 @@ def iter_video_clips(
     imsize: int,
     stats: Stats | None = None,
     batch_size: int = 32,
+    boxes: Boxes | None = None,
 ) -> Iterator[tuple[NDArray[np.int64], Tensor]]:
     """Clips of every `stride`-th frame of a video, decoded in one sequential pass.
 
@@ -297,6 +374,9 @@ def iter_video_clips(
         imsize: Side of the resized frames in px.
         stats: Pixel (mean, std) of the video; None: `video_mean_std`.
         batch_size: Clips per yielded batch (the last may be smaller).
+        boxes: One animal's crop windows (`crop_boxes`): each clip is cut from
+            the window of its centre frame, as `ClipDataset` does; None: whole
+            frames.
 
     Yields:
         (centre frames (B,), clips (B, 1, clip_length, imsize, imsize) float32),
@@ -323,14 +403,23 @@ def iter_video_clips(
         for frame_idx, gray in reader.iter_frames(
             gray=True, wanted=lambda i: bool(needed[i])
         ):
-            window[frame_idx] = resize_frame(gray, imsize)
+            window[frame_idx] = (
+                gray if boxes is not None else resize_frame(gray, imsize)
+            )
             while (
                 next_center < len(centers)
                 and min(int(centers[next_center]) + after, n_frames - 1) <= frame_idx
             ):
                 center = int(centers[next_center])
                 inds = clip_indices(center, n_frames, clip_length).tolist()
-                frames = np.stack([window[i] for i in inds])
+                frames = np.stack(
+                    [
+                        window[i]
+                        if boxes is None
+                        else resize_frame(crop_frame(window[i], boxes[center]), imsize)
+                        for i in inds
+                    ]
+                )
                 batch_centers.append(center)
                 batch_clips.append(normalize_clip(frames, stats))
                 next_center += 1

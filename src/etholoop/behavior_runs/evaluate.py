@@ -107,7 +107,9 @@ def evaluate_behavior(
         names = [s.name for s, _ in labeled]
         n_frames = [v.tracks.n_frames for _, v in labeled]
     else:
-        labeled_videos = [v for v in videos if v.labeled().any()]
+        labeled_videos = [
+            v for v in videos if any(v.labeled(a).any() for a in range(v.n_animals))
+        ]
         names = [v.name for v in labeled_videos]
         n_frames = [v.n_frames for v in labeled_videos]
     if not names:
@@ -190,28 +192,32 @@ def _cross_validate_pixels(
         train_sequence_run,
     )
 
-    pooled = [
-        _Pooled(
+    pooled = {
+        (v.name, a): _Pooled(
             v.name,
-            0,
+            a,
             one_hot(
                 [r for r in v.ranges if r.source == "manual"],
                 behaviors,
                 n_frames=v.n_frames,
-                individual=0,
+                individual=a,
             ).astype(bool),
             np.zeros((v.n_frames, len(behaviors)), bool),
             np.zeros(v.n_frames, bool),
         )
         for v in videos
-    ]
+        for a in range(v.n_animals)
+        if v.labeled(a).any()
+    }
     with report("cross-validating", len(folds)) as advance:
         for k, fold in enumerate(folds, 1):
             fold_dir = run_dir / f"fold{k}"
             train = [
                 evolve(v, usable=t) for v, t in zip(videos, fold.train, strict=True)
             ]
-            train = [v for v in train if v.labeled().any()]
+            train = [
+                v for v in train if any(v.labeled(a).any() for a in range(v.n_animals))
+            ]
             if model == "clip3d":
                 train_clip3d_run(fold_dir, train, behaviors, **settings)
                 predict = predict_clip3d
@@ -219,14 +225,18 @@ def _cross_validate_pixels(
                 settings_ = {k: v for k, v in settings.items() if k != "variant"}
                 train_sequence_run(fold_dir, train, behaviors, **settings_)
                 predict = predict_sequence_run
-            for v, test, item in zip(videos, fold.test, pooled, strict=True):
-                cells = test & v.labeled()
-                if cells.any():
-                    _, labels = predict(fold_dir, v, behaviors)
-                    item.pred[cells] = np.asarray(labels.values[:, 0], bool)[cells]
-                    item.tested[cells] = True
+            for v, test in zip(videos, fold.test, strict=True):
+                if not test.any():
+                    continue
+                _, labels = predict(fold_dir, v, behaviors)
+                for a in range(v.n_animals):
+                    item = pooled.get((v.name, a))
+                    cells = test & v.labeled(a)
+                    if item is not None and cells.any():
+                        item.pred[cells] = np.asarray(labels.values[:, a], bool)[cells]
+                        item.tested[cells] = True
             advance(1)
-    return pooled
+    return list(pooled.values())
 
 
 def _cross_validate(

@@ -1,8 +1,9 @@
 """Pixel behavior models over a project: `behavior train --model clip3d|sequence`.
 
 Both run on sessions with a video file (the raw video: labels are on its
-frames) of single-animal projects, on whole frames; per-animal crops of
-multi-animal videos are not built yet. The 3D-CNN (`behavior.clip3d`)
+frames). clip3d sees each animal through a crop window that follows its
+tracks (a single animal without tracks: the whole frame); sequence sees whole
+frames, so it takes single-animal projects. The 3D-CNN (`behavior.clip3d`)
 classifies frames into exclusive classes: "none" and the project's behaviors.
 `sequence` (`behavior.flow`, `behavior.sequence`) is DeepEthogram's pipeline:
 a flow generator learned from every session's video, spatial and motion
@@ -21,6 +22,7 @@ thresholds; the rest trains.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,17 +39,26 @@ from etholoop.behavior.clip3d_train import (
     predict_video,
     train_clip3d,
 )
-from etholoop.behavior.clips import ClipItem, video_mean_std
+from etholoop.behavior.clips import Boxes, ClipItem, crop_boxes, video_mean_std
+from etholoop.behavior.features import body_axis_indices, body_scale
 from etholoop.behavior_ranges import one_hot
 from etholoop.behavior_runs.data import labeled_frames
 from etholoop.errors import ProjectError
 from etholoop.project import Project
-from etholoop.sessions import get_session, list_sessions, session_name
+from etholoop.sessions import (
+    get_session,
+    list_sessions,
+    load_session_tracks,
+    session_name,
+)
 from etholoop.store.behaviors import load_behavior_ranges
+from etholoop.store.session_tracks import latest_tracks_file
 from etholoop.store.videos import get_video, set_pixel_stats
 from etholoop.types import BehaviorRange, Ethogram
 
 NO_BEHAVIOR = "none"
+CROP_BODY_LENGTHS = 2.0
+"""Side of an animal's crop window, in body lengths (its tracks' median)."""
 VAL_SHARE = 0.2
 CHECKPOINT = "clip3d/best.pt"
 
@@ -63,15 +74,25 @@ class VideoSession:
     n_frames: int
     ranges: tuple[BehaviorRange, ...]
     stats: tuple[float, float]
+    crops: tuple[Boxes, ...] | None = None
     usable: NDArray[np.bool_] | None = None
 
-    def labeled(self) -> NDArray[np.bool_]:
+    @property
+    def n_animals(self) -> int:
+        """Animals the model sees apart: one per crop window, else the frame."""
+        return len(self.crops) if self.crops is not None else 1
+
+    def labeled(self, animal: int = 0) -> NDArray[np.bool_]:
         """Frames whose labels count: settled by a person, and `usable` if given.
 
         `usable` limits a fold of a cross-validation to its training frames.
         """
-        settled = labeled_frames(self.ranges, 0, self.n_frames)
+        settled = labeled_frames(self.ranges, animal, self.n_frames)
         return settled if self.usable is None else settled & self.usable
+
+    def crop_map(self) -> dict[tuple[Path, int], Boxes]:
+        """The crop windows by (video, animal), as the clip datasets take them."""
+        return {(self.path, a): b for a, b in enumerate(self.crops or ())}
 
 
 def video_sessions(
@@ -79,16 +100,14 @@ def video_sessions(
 ) -> list[VideoSession]:
     """The named sessions (each with a video file), or every video file's session.
 
+    With several animals, each is cut out of the frames by a crop window of
+    `CROP_BODY_LENGTHS` body lengths following its tracks' centroid; a
+    single-animal session without tracks is seen whole.
+
     Raises:
-        ProjectError: a named session has no video file, or the project has
-            more than one animal.
+        ProjectError: a named session has no video file, or a session of a
+            multi-animal project has no tracks.
     """
-    if project.config.animals != 1:
-        raise ProjectError(
-            f"{project.config_path}: pixel models classify whole frames, so they need "
-            f"a single-animal project (this one has {project.config.animals}); "
-            "use --model pose"
-        )
     videos = (
         [get_session(session, project, name) for name in names]
         if names
@@ -106,9 +125,32 @@ def video_sessions(
             video.n_frames,
             tuple(load_behavior_ranges(session, video.id)),
             _pixel_stats(session, video.id, project.resolve(video.path)),
+            _crops(session, project, video),
         )
         for video in videos
     ]
+
+
+def _crops(session: Any, project: Project, video: Any) -> tuple[Boxes, ...] | None:
+    """Each animal's crop windows from the session's tracks; None: whole frames."""
+    if latest_tracks_file(session, video.id) is None:
+        if project.config.animals > 1:
+            raise ProjectError(
+                f"{video.path}: no tracks to cut each of the "
+                f"{project.config.animals} animals out of the frames; run "
+                "`etholoop track` or `etholoop tracks import` first"
+            )
+        return None
+    tracks = load_session_tracks(session, project, video)
+    front, back = body_axis_indices(tracks.skeleton.keypoints)
+    side = max(int(round(CROP_BODY_LENGTHS * body_scale(tracks.xy, front, back))), 16)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without keypoints
+        centers = np.nanmean(tracks.xy, axis=2)
+    return tuple(
+        crop_boxes(centers[:, a], side, video.width, video.height)
+        for a in range(len(tracks.individuals))
+    )
 
 
 def _pixel_stats(session: Any, video_id: int, path: Path) -> tuple[float, float]:
@@ -123,31 +165,36 @@ def _pixel_stats(session: Any, video_id: int, path: Path) -> tuple[float, float]
 
 
 def frame_classes(
-    item: VideoSession, behaviors: Sequence[str]
+    item: VideoSession, behaviors: Sequence[str], animal: int = 0
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Each frame's class (0 = none, k = behaviors[k - 1]) and which frames count."""
+    """An animal's class on each frame and which frames count.
+
+    Class 0 is "none", class k is `behaviors[k - 1]`.
+    """
     manual = [r for r in item.ranges if r.source == "manual"]
-    on = one_hot(manual, behaviors, n_frames=item.n_frames, individual=0)
+    on = one_hot(manual, behaviors, n_frames=item.n_frames, individual=animal)
     classes = np.where(on.any(axis=1), np.argmax(on, axis=1) + 1, 0)
-    return classes.astype(np.int64), item.labeled()
+    return classes.astype(np.int64), item.labeled(animal)
 
 
 def clip_items(
     sessions: Sequence[VideoSession], behaviors: Sequence[str], clip_length: int
 ) -> tuple[list[ClipItem], list[ClipItem]]:
-    """Training and validation (video, frame, class) items of labeled sessions."""
+    """Training and validation (video, frame, class, animal) items."""
     train, val = [], []
     for item in sessions:
-        classes, labeled = frame_classes(item, behaviors)
-        frames = np.flatnonzero(labeled)
-        if not frames.size:
-            continue
-        cut = frames[int(len(frames) * (1 - VAL_SHARE))]
-        for t in frames.tolist():
-            if t >= cut:
-                val.append(ClipItem(item.path, t, int(classes[t])))
-            elif t < cut - clip_length:
-                train.append(ClipItem(item.path, t, int(classes[t])))
+        for animal in range(item.n_animals):
+            classes, labeled = frame_classes(item, behaviors, animal)
+            frames = np.flatnonzero(labeled)
+            if not frames.size:
+                continue
+            cut = frames[int(len(frames) * (1 - VAL_SHARE))]
+            for t in frames.tolist():
+                clip = ClipItem(item.path, t, int(classes[t]), animal)
+                if t >= cut:
+                    val.append(clip)
+                elif t < cut - clip_length:
+                    train.append(clip)
     return train, val
 
 
@@ -183,6 +230,7 @@ def train_clip3d_run(
         run_dir / "clip3d",
         class_names=names,
         stats={s.path: s.stats for s in sessions},
+        crops={k: b for s in sessions for k, b in s.crop_map().items()},
     )
     counts = class_counts(train, len(names))
     return {
@@ -206,17 +254,26 @@ def _without_none(items: Sequence[ClipItem]) -> list[ClipItem]:
 def predict_clip3d(
     run_dir: Path, item: VideoSession, behaviors: Sequence[str]
 ) -> tuple[Ethogram, Ethogram]:
-    """Probabilities and exclusive labels of one session, one animal."""
+    """Probabilities and exclusive labels of one session, per animal."""
     checkpoint = run_dir / CHECKPOINT
     _, names = load_clip3d(checkpoint)
-    probabilities = predict_video(checkpoint, item.path, stats=item.stats)
     columns = [names.index(b) for b in behaviors]
-    best = np.argmax(probabilities, axis=1)
-    on = np.stack([best == c for c in columns], axis=1)
-    individuals = ("animal0",)
+    per_animal = [
+        predict_video(
+            checkpoint,
+            item.path,
+            stats=item.stats,
+            boxes=None if item.crops is None else item.crops[a],
+        )
+        for a in range(item.n_animals)
+    ]
+    probabilities = np.stack(per_animal, axis=1)  # (frames, animals, classes)
+    best = np.argmax(probabilities, axis=2)
+    on = np.stack([best == c for c in columns], axis=2)
+    individuals = tuple(f"animal{a}" for a in range(item.n_animals))
     return (
-        Ethogram(probabilities[:, None, columns], behaviors, individuals),
-        Ethogram(on[:, None, :], behaviors, individuals),
+        Ethogram(probabilities[:, :, columns], behaviors, individuals),
+        Ethogram(on, behaviors, individuals),
     )
 
 
@@ -270,6 +327,11 @@ def train_sequence_run(
         train_sequence,
     )
 
+    if any(s.n_animals > 1 for s in sessions):
+        raise ProjectError(
+            f"{run_dir}: sequence sees whole frames, so it takes single-animal "
+            "projects; use --model clip3d (one crop per animal) or pose"
+        )
     flow_params = FlowParams(imsize=imsize or 112)
     labeled = multi_labels(sessions, behaviors, flow_params.span)
     if not labeled:

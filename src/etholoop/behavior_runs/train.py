@@ -164,7 +164,20 @@ def _train_pixels(
 
     with project.store.session() as session:
         data = video_sessions(session, project, sessions)
-    labeled = [(s, int(frame_classes(s, behaviors)[1].sum())) for s in data]
+    labeled = [
+        (
+            s,
+            sum(
+                int(frame_classes(s, behaviors, a)[1].sum()) for a in range(s.n_animals)
+            ),
+        )
+        for s in data
+    ]
+    if not any(n for _, n in labeled):
+        raise ProjectError(
+            f"{project.root}: no manual behavior labels on a session with a video; "
+            "import some with `etholoop behavior import`"
+        )
     config = {
         "model": model,
         "behaviors": list(behaviors),
@@ -200,8 +213,9 @@ def _train_pixels(
         raise
     with project.store.session() as session:
         finish_run(session, run_id, status="done", metrics=metrics)
+    classes = [frame_classes(s, behaviors, a) for s in data for a in range(s.n_animals)]
     positives = {
-        b: sum(int(frame_classes(s, behaviors)[0].tolist().count(k + 1)) for s in data)
+        b: sum(int((c[labeled_] == k + 1).sum()) for c, labeled_ in classes)
         for k, b in enumerate(behaviors)
     }
     return BehaviorTrainReport(

@@ -39,10 +39,10 @@ ModelOpt = Annotated[
     typer.Option(
         help="pose: LightGBM per behavior over windowed pose features of "
         "each animal and, seen from it, the nearest other animal. clip3d: a 3D "
-        "CNN on 16-frame grayscale clips of the video (single-animal projects; "
-        "the GPU when there is one). sequence: DeepEthogram's flow generator, "
-        "ResNet-18 feature extractors and a temporal conv net over their "
-        "features (single-animal projects)."
+        "CNN on 16-frame grayscale clips of each animal's window, which follows "
+        "its tracks (the GPU when there is one). sequence: DeepEthogram's flow "
+        "generator, ResNet-18 feature extractors and a temporal conv net over "
+        "their features (single-animal projects)."
     ),
 ]
 VariantOpt = Annotated[
