@@ -68,7 +68,7 @@ from etholoop.behavior.clip3d_train import (
     predict_video,
     train_clip3d,
 )
-from etholoop.behavior.clips import ClipItem, video_mean_std
+from etholoop.behavior.clips import ClipItem, crop_boxes, video_mean_std
 from etholoop.evaluate.behavior import Counts, bout_counts, frame_counts
 from etholoop.pose.yolo_env import cpu_threads
 from etholoop.synth import Arena, make_arena, write_arena
@@ -97,6 +97,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--variants", default="light,standard", help="clip3d variants to train"
+    )
+    parser.add_argument(
+        "--crop",
+        type=float,
+        default=2.0,
+        help="window around the mouse in body lengths (0: the whole frame)",
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed")
     parser.add_argument("--out", type=Path, help="keep videos and checkpoints here")
@@ -182,6 +188,7 @@ def run_clip3d(
     truth: NDArray[np.bool_],
     stats: dict[Path, tuple[float, float]],
     out_dir: Path,
+    crops: dict[tuple[Path, int], NDArray[np.int64]],
 ) -> Result:
     """Train one clip network, predict every test frame, score it."""
     params = Clip3dParams(
@@ -207,11 +214,16 @@ def run_clip3d(
         out_dir / f"clip3d-{variant}",
         class_names=BEHAVIORS,
         stats=stats,
+        crops=crops,
     )
     train_s = time.perf_counter() - start
     start = time.perf_counter()
     probs = predict_video(
-        result.best_checkpoint, test_video, stride=1, stats=stats[test_video]
+        result.best_checkpoint,
+        test_video,
+        stride=1,
+        stats=stats[test_video],
+        boxes=crops.get((test_video, 0)),
     )
     infer_fps = len(probs) / (time.perf_counter() - start)
     per_epoch = np.mean([r["seconds"] for r in result.epochs])
@@ -335,6 +347,17 @@ def main() -> None:
         }
         classes = {s: classes_of(a) for s, a in arenas.items()}
         stats = {videos[s]: video_mean_std(videos[s]) for s in seeds}
+        side = round(args.crop * args.body)
+        crops = (
+            {
+                (videos[s], 0): crop_boxes(
+                    np.nanmean(a.tracks.xy[:, 0], axis=1), side, width, height
+                )
+                for s, a in arenas.items()
+            }
+            if args.crop > 0
+            else {}
+        )
         train_seeds = seeds[: args.train]
         train = [
             item
@@ -359,7 +382,9 @@ def main() -> None:
             f"frames each, {width}x{height} gray, 1 mouse, body {args.body:g} px; "
             f"training frames {share}; test flinch {test_flinch} frames in "
             f"{bout_counts(truth[:, FLINCH], truth[:, FLINCH]).n_true} bouts\n"
-            f"clip3d: {args.imsize} px, clips of {args.clip}, {len(train)} training "
+            f"clip3d: {args.imsize} px "
+            + (f"of a {side} px window on the mouse" if crops else "of the frame")
+            + f", clips of {args.clip}, {len(train)} training "
             f"clips (every {args.item_stride}th frame + every flinch frame), "
             f"{len(val)} validation clips, batch {args.batch}, at most {args.epochs} "
             f"epochs, patience {args.patience}",
@@ -368,7 +393,15 @@ def main() -> None:
         decode = decode_fps(videos[TEST_SEED])
         results = [
             run_clip3d(
-                variant, args, train, val, videos[TEST_SEED], truth, stats, out_dir
+                variant,
+                args,
+                train,
+                val,
+                videos[TEST_SEED],
+                truth,
+                stats,
+                out_dir,
+                crops,
             )
             for variant in args.variants.split(",")
         ]
