@@ -3,11 +3,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from etholoop.evaluate.behavior import (
     Counts,
     bout_counts,
     frame_counts,
+    label_macro_f1,
     macro_f1,
     score_behaviors,
 )
@@ -51,3 +53,11 @@ def test_macro_skips_undefined_behaviors() -> None:
     scores = score_behaviors(true, pred, ["a", "b"])
     assert macro_f1(scores) == 1.0
     assert macro_f1(scores, "bouts") == 1.0
+
+
+def test_label_macro_f1_leaves_out_behaviors_nobody_shows_or_predicts() -> None:
+    true = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0]], bool)
+    pred = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0]], bool)
+    # F1 of column 0: 2/3, of column 1: 2/3, column 2 undefined
+    assert label_macro_f1(true, pred) == pytest.approx(2 / 3)
+    assert np.isnan(label_macro_f1(np.zeros((2, 1), bool), np.zeros((2, 1), bool)))

@@ -60,7 +60,7 @@ from etholoop.behavior.clips import (
     video_mean_std,
 )
 from etholoop.errors import ConfigError
-from etholoop.evaluate.behavior import frame_counts
+from etholoop.evaluate.behavior import label_macro_f1
 from etholoop.pose.heatmap.network import pick_device
 from etholoop.pose.plots import plot_training_curves
 from etholoop.pose.yolo_env import cpu_threads
@@ -214,9 +214,8 @@ def macro_f1(true: NDArray[np.int64], pred: NDArray[np.int64], n_classes: int) -
         pred: Predicted class of each example, shape (examples,).
         n_classes: Classes to score.
     """
-    f1s = [frame_counts(true == k, pred == k).f1 for k in range(n_classes)]
-    defined = [f for f in f1s if not math.isnan(f)]
-    return float(np.mean(defined)) if defined else math.nan
+    one_hot = np.eye(n_classes, dtype=bool)
+    return label_macro_f1(one_hot[true], one_hot[pred])
 
 
 def train_clip3d(

@@ -99,7 +99,7 @@ from etholoop.behavior.flow import (
 )
 from etholoop.behavior.postprocess import BoutParams, apply_bouts, tune_bouts
 from etholoop.errors import ConfigError
-from etholoop.evaluate.behavior import frame_counts
+from etholoop.evaluate.behavior import label_macro_f1
 from etholoop.pose.heatmap.network import pick_device
 from etholoop.pose.plots import plot_training_curves
 from etholoop.pose.yolo_env import cpu_threads
@@ -359,18 +359,6 @@ def positive_weights(
     return weights
 
 
-def macro_f1(true: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
-    """Mean over behaviors of frame F1 where defined (NaN if nowhere).
-
-    Args:
-        true: Shape (frames, behaviors).
-        pred: Shape (frames, behaviors).
-    """
-    f1s = [frame_counts(true[:, k], pred[:, k]).f1 for k in range(true.shape[1])]
-    defined = [f for f in f1s if not math.isnan(f)]
-    return float(np.mean(defined)) if defined else math.nan
-
-
 class _LabeledStacks(Dataset[tuple[Tensor, Tensor]]):
     """Clips of labeled frames (a `ClipDataset`) with their label vectors."""
 
@@ -549,7 +537,7 @@ def _validate_extractor(
             probs = (torch.sigmoid(spatial) + torch.sigmoid(motion)) / 2
             true.append(labels.cpu().numpy() > 0.5)
             pred.append(probs.cpu().numpy() >= 0.5)
-    return total / max(n, 1), macro_f1(np.concatenate(true), np.concatenate(pred))
+    return total / max(n, 1), label_macro_f1(np.concatenate(true), np.concatenate(pred))
 
 
 def load_extractor(
@@ -964,7 +952,7 @@ def train_sequence(
                 total += float(loss_sum.detach())
                 count += float(n)
             val_probs, val_loss = _predict_normalized(net, val_seqs, weight)
-            val_f1 = macro_f1(
+            val_f1 = label_macro_f1(
                 np.concatenate([y > 0.5 for _, y in val_seqs]),
                 np.concatenate(val_probs) >= 0.5,
             )

@@ -12,6 +12,7 @@ from etholoop.evaluate.behavior import (
     Counts,
     bout_counts,
     frame_counts,
+    label_macro_f1,
     macro_f1,
     score_behaviors,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "TrackScores",
     "bout_counts",
     "frame_counts",
+    "label_macro_f1",
     "macro_f1",
     "score_behaviors",
     "score_centroids",

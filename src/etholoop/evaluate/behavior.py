@@ -126,6 +126,18 @@ def score_behaviors(
     ]
 
 
+def label_macro_f1(true: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
+    """Mean frame F1 over the columns (behaviors) where it is defined, else NaN.
+
+    Args:
+        true: True labels, shape (frames, behaviors).
+        pred: Predicted labels, the same shape.
+    """
+    f1s = [frame_counts(true[:, k], pred[:, k]).f1 for k in range(true.shape[1])]
+    defined = [f for f in f1s if not np.isnan(f)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def macro_f1(scores: Sequence[BehaviorScores], kind: str = "frames") -> float:
     """Mean F1 over behaviors where it is defined; `kind` "frames" or "bouts"."""
     values = [getattr(s, kind).f1 for s in scores]
