@@ -30,13 +30,13 @@ from etholoop.behavior.splits import Fold, blocks_of_videos, check_fold, video_f
 from etholoop.behavior_ranges import one_hot, runs_of_true
 from etholoop.behavior_runs.data import SessionData, behaviors_of, load_sessions
 from etholoop.behavior_runs.plots import plot_confusion, plot_ethogram_raster
+from etholoop.behavior_runs.records import failed_on_error, start_behavior_run
 from etholoop.behavior_runs.train import BehaviorModelName, pose_model
 from etholoop.errors import EtholoopError, ProjectError
 from etholoop.evaluate.behavior import DEFAULT_MIN_IOU, Counts, score_behaviors
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
-from etholoop.runs import finish_run, start_run
-from etholoop.store.runs import set_run_dir
+from etholoop.runs import finish_run
 
 if TYPE_CHECKING:
     from etholoop.behavior.clip3d import Variant
@@ -130,17 +130,10 @@ def evaluate_behavior(
     for fold in folds:
         check_fold(fold, gap if kind == "blocks" else 0)
     split_record = _split_record(kind, n_blocks, gap, names, folds)
-    with project.store.session() as session:
-        run = start_run(
-            session,
-            stage=BEHAVIOR_EVALUATE,
-            config={"model": model, "split": split_record},
-            cycle_id=None,
-        )
-        run_id = run.id
-        run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
-        set_run_dir(session, run_id, project.relative(run_dir))
-    try:
+    run_id, run_dir = start_behavior_run(
+        project, BEHAVIOR_EVALUATE, {"model": model, "split": split_record}
+    )
+    with failed_on_error(project, run_id):
         if model == "pose":
             pooled = _cross_validate(pose_model(project), labeled, folds, report)
         else:
@@ -166,10 +159,6 @@ def evaluate_behavior(
             behaviors,
             run_dir / "ethogram.png",
         )
-    except (EtholoopError, ValueError, OSError):
-        with project.store.session() as session:
-            finish_run(session, run_id, status="failed")
-        raise
     with project.store.session() as session:
         finish_run(session, run_id, status="done", metrics=metrics)
     return BehaviorEvaluation(run_id, run_dir, metrics)

@@ -21,10 +21,15 @@ from etholoop.behavior.model import BoostParams, PoseFeatureModel, PosePredictor
 from etholoop.behavior.persist import save_predictor
 from etholoop.behavior_ranges import runs_of_true
 from etholoop.behavior_runs.data import SessionData, behaviors_of, load_sessions
-from etholoop.errors import EtholoopError, ProjectError
+from etholoop.behavior_runs.records import (
+    failed_on_error,
+    run_folder,
+    start_behavior_run,
+)
+from etholoop.errors import ProjectError
 from etholoop.project import Project
-from etholoop.runs import finish_run, resume_run, start_run
-from etholoop.store.runs import get_model_run, set_run_dir
+from etholoop.runs import finish_run, resume_run
+from etholoop.store.runs import get_model_run
 
 if TYPE_CHECKING:
     from etholoop.behavior.clip3d import Variant
@@ -120,20 +125,12 @@ def train_behavior(
         "n_inner": estimator.n_inner,
         "gap": estimator.gap,
     }
-    with project.store.session() as session:
-        run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
-        run_id = run.id
-        run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
-        set_run_dir(session, run_id, project.relative(run_dir))
-    try:
+    run_id, run_dir = start_behavior_run(project, BEHAVIOR_TRAIN, config)
+    with failed_on_error(project, run_id):
         predictor = estimator.fit(videos)
         run_dir.mkdir(parents=True, exist_ok=True)
         save_predictor(predictor, run_dir / MODEL_FILE)
         _write_split(run_dir / "split.json", training, estimator)
-    except (EtholoopError, ValueError, OSError):
-        with project.store.session() as session:
-            finish_run(session, run_id, status="failed")
-        raise
     bout_params = _bout_params(predictor)
     with project.store.session() as session:
         finish_run(
@@ -164,16 +161,11 @@ def _train_pixels(
 
     with project.store.session() as session:
         data = video_sessions(session, project, sessions)
-    labeled = [
-        (
-            s,
-            sum(
-                int(frame_classes(s, behaviors, a)[1].sum()) for a in range(s.n_animals)
-            ),
-        )
-        for s in data
+    classes = [
+        [frame_classes(s, behaviors, a) for a in range(s.n_animals)] for s in data
     ]
-    if not any(n for _, n in labeled):
+    labeled = [sum(int(mask.sum()) for _, mask in animals) for animals in classes]
+    if not any(labeled):
         raise ProjectError(
             f"{project.root}: no manual behavior labels on a session with a video; "
             "import some with `etholoop behavior import`"
@@ -184,16 +176,13 @@ def _train_pixels(
         "sessions": [{"id": s.video_id, "name": s.name} for s in data],
         **({"variant": variant} if model == "clip3d" else {}),
     }
-    with project.store.session() as session:
-        if resume is None:
-            run = start_run(session, stage=BEHAVIOR_TRAIN, config=config, cycle_id=None)
-            run_id = run.id
-            run_dir = project.runs_dir / "behavior" / f"{run_id:04d}"
-            set_run_dir(session, run_id, project.relative(run_dir))
-        else:
+    if resume is None:
+        run_id, run_dir = start_behavior_run(project, BEHAVIOR_TRAIN, config)
+    else:
+        with project.store.session() as session:
             resume_run(session, resume)
-            run_id, run_dir = resume, project.runs_dir / "behavior" / f"{resume:04d}"
-    try:
+        run_id, run_dir = resume, run_folder(project, resume)
+    with failed_on_error(project, run_id):
         if model == "clip3d":
             metrics = train_clip3d_run(
                 run_dir,
@@ -207,19 +196,20 @@ def _train_pixels(
             metrics = train_sequence_run(
                 run_dir, data, behaviors, epochs=epochs, imsize=imsize
             )
-    except (EtholoopError, ValueError, OSError):
-        with project.store.session() as session:
-            finish_run(session, run_id, status="failed")
-        raise
     with project.store.session() as session:
         finish_run(session, run_id, status="done", metrics=metrics)
-    classes = [frame_classes(s, behaviors, a) for s in data for a in range(s.n_animals)]
     positives = {
-        b: sum(int((c[labeled_] == k + 1).sum()) for c, labeled_ in classes)
+        b: sum(
+            int((c[mask] == k + 1).sum()) for animals in classes for c, mask in animals
+        )
         for k, b in enumerate(behaviors)
     }
     return BehaviorTrainReport(
-        run_id, run_dir, tuple((s.name, n) for s, n in labeled if n), positives, {}
+        run_id,
+        run_dir,
+        tuple((s.name, n) for s, n in zip(data, labeled, strict=True) if n),
+        positives,
+        {},
     )
 
 
