@@ -26,27 +26,53 @@ BEHAVIORS = ("rest", "walk", "rear")
 pytestmark = pytest.mark.slow
 
 
+def _init(proj: Path, animals: int) -> Path:
+    cli_ok(
+        "init", proj, "--animals", str(animals), "--keypoints",
+        "nose,earL,earR,tailB", "--behaviors", ",".join(BEHAVIORS),
+    )  # fmt: skip
+    return proj
+
+
+def _add_arena(
+    proj: Path,
+    folder: Path,
+    name: str,
+    *,
+    animals: int,
+    seed: int,
+    n_frames: int,
+    gray: bool = False,
+    tracks: bool = False,
+    label: bool = False,
+) -> dict[str, Path]:
+    """A synthetic arena video as session `name`, with its tracks and labels."""
+    arena = make_arena(
+        n_animals=animals, n_frames=n_frames, width=160, height=120, seed=seed,
+        behaviors=BEHAVIORS, gray=gray,
+    )  # fmt: skip
+    files = write_arena(arena, folder / name)
+    files["video"] = files["video"].rename(folder / name / f"{name}.mp4")
+    cli_ok("add-videos", proj, files["video"])
+    if tracks:
+        cli_ok("tracks", "import", proj, files["labels"], "--session", name)
+    if label:
+        cli_ok(
+            "behavior", "import", proj, files["behaviors"], "--session", name,
+            "--format", "long",
+        )  # fmt: skip
+    return files
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """One mouse, two short arena videos: arena1 labeled, arena2 not."""
-    proj = tmp_path / "proj"
-    cli_ok(
-        "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
-        "--behaviors", ",".join(BEHAVIORS),
-    )  # fmt: skip
+    proj = _init(tmp_path / "proj", 1)
     for name, seed in (("arena1", 3), ("arena2", 1)):
-        arena = make_arena(
-            n_animals=1, n_frames=N_FRAMES, width=160, height=120, seed=seed,
-            behaviors=BEHAVIORS, gray=True,
+        _add_arena(
+            proj, tmp_path, name, animals=1, seed=seed, n_frames=N_FRAMES, gray=True,
+            label=name == "arena1",
         )  # fmt: skip
-        files = write_arena(arena, tmp_path / name)
-        video = files["video"].rename(tmp_path / name / f"{name}.mp4")
-        cli_ok("add-videos", proj, video)
-        if name == "arena1":
-            cli_ok(
-                "behavior", "import", proj, files["behaviors"], "--session",
-                "arena1", "--format", "long",
-            )  # fmt: skip
     return proj
 
 
@@ -108,14 +134,8 @@ def test_a_trained_clip3d_runs_on_real_video_of_another_size_and_rate(
 
 
 def test_several_animals_need_tracks_to_be_cut_out(tmp_path: Path) -> None:
-    proj = tmp_path / "two"
-    cli_ok(
-        "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
-        "--behaviors", ",".join(BEHAVIORS),
-    )  # fmt: skip
-    arena = make_arena(n_animals=2, n_frames=60, width=160, height=120, seed=1)
-    files = write_arena(arena, tmp_path / "arena")
-    cli_ok("add-videos", proj, files["video"])
+    proj = _init(tmp_path / "two", 2)
+    _add_arena(proj, tmp_path, "arena", animals=2, seed=1, n_frames=60)
     code, out = run_cli("behavior", "train", proj, "--model", "clip3d")
     assert code == 1 and "no tracks to cut each of the 2 animals" in out
     assert not (proj / "runs").exists()
@@ -124,20 +144,10 @@ def test_several_animals_need_tracks_to_be_cut_out(tmp_path: Path) -> None:
 def test_clip3d_sees_each_animal_through_a_window_that_follows_its_tracks(
     tmp_path: Path,
 ) -> None:
-    proj = tmp_path / "pair"
-    cli_ok(
-        "init", proj, "--animals", "2", "--keypoints", "nose,earL,earR,tailB",
-        "--behaviors", ",".join(BEHAVIORS),
-    )  # fmt: skip
-    arena = make_arena(
-        n_animals=2, n_frames=300, width=160, height=120, seed=2, behaviors=BEHAVIORS
-    )
-    files = write_arena(arena, tmp_path / "arena")
-    cli_ok("add-videos", proj, files["video"])
-    cli_ok("tracks", "import", proj, files["labels"], "--session", "arena")
-    cli_ok(
-        "behavior", "import", proj, files["behaviors"], "--session", "arena",
-        "--format", "long",
+    proj = _init(tmp_path / "pair", 2)
+    files = _add_arena(
+        proj, tmp_path, "arena", animals=2, seed=2, n_frames=300, tracks=True,
+        label=True,
     )  # fmt: skip
     out = cli_ok(
         "behavior", "train", proj, "--model", "clip3d", "--epochs", "1",
@@ -186,20 +196,10 @@ def test_sequence_trains_its_three_stages_and_predicts(project: Path) -> None:
 def test_evaluate_cross_validates_a_pixel_model_by_time_blocks(
     tmp_path: Path,
 ) -> None:
-    proj = tmp_path / "blocks"
-    cli_ok(
-        "init", proj, "--animals", "1", "--keypoints", "nose,earL,earR,tailB",
-        "--behaviors", ",".join(BEHAVIORS),
-    )  # fmt: skip
-    arena = make_arena(
-        n_animals=1, n_frames=300, width=160, height=120, seed=9,
-        behaviors=BEHAVIORS, gray=True,
-    )  # fmt: skip  # each half holds every behavior
-    files = write_arena(arena, tmp_path / "arena")
-    cli_ok("add-videos", proj, files["video"])
-    cli_ok(
-        "behavior", "import", proj, files["behaviors"], "--session", "arena",
-        "--format", "long",
+    proj = _init(tmp_path / "blocks", 1)
+    _add_arena(  # seed 9: each half holds every behavior
+        proj, tmp_path, "arena", animals=1, seed=9, n_frames=300, gray=True,
+        label=True,
     )  # fmt: skip
     code, out = run_cli(
         "behavior", "evaluate", proj, "--model", "clip3d", "--epochs", "1",

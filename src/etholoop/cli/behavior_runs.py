@@ -132,7 +132,8 @@ def predict_command(
         list[str] | None,
         typer.Argument(
             help="Sessions to predict (video path, name or stem, or tracks session "
-            "name); default: every session with tracks.",
+            "name); default: every session the model reads (with tracks for pose, "
+            "with a video for clip3d and sequence).",
             show_default=False,
         ),
     ] = None,
