@@ -24,7 +24,9 @@ Models:
              every `--item-stride`-th training frame plus every flinch frame
              (inverse-frequency class weights), at most `--epochs` epochs, one
              cosine decay of the learning rate, early stopping on the validation
-             arena's macro F1 (patience `--patience`); the best epoch predicts
+             arena's macro F1 over every `--val-stride`-th frame (patience
+             `--patience`); the clips are decoded once into an on-disk cache
+             (`ClipDataset.cache_on_disk`); the best epoch predicts
              every frame of the test video (`predict_video`, stride 1), and a
              frame's class is the most probable one.
   pose       `PoseFeatureModel` with its defaults on the ground-truth keypoints
@@ -96,6 +98,12 @@ def parse_args() -> argparse.Namespace:
         "--item-stride", type=int, default=16, help="every n-th frame a training clip"
     )
     parser.add_argument(
+        "--val-stride",
+        type=int,
+        default=2,
+        help="every n-th validation frame a clip (no flinch oversampling)",
+    )
+    parser.add_argument(
         "--variants", default="light,standard", help="clip3d variants to train"
     )
     parser.add_argument(
@@ -111,6 +119,7 @@ def parse_args() -> argparse.Namespace:
     if args.quick:
         args.train, args.frames, args.imsize, args.clip = 2, 500, 16, 8
         args.epochs, args.patience, args.item_stride = 2, 2, 6
+        args.val_stride = 4
     return args
 
 
@@ -364,9 +373,11 @@ def main() -> None:
             for s in train_seeds
             for item in clip_items(videos[s], classes[s], args.item_stride)
         ]
-        val = clip_items(
-            videos[VAL_SEED], classes[VAL_SEED], max(args.item_stride // 2, 1)
-        )
+        val = [
+            ClipItem(videos[VAL_SEED], f, int(c))
+            for f, c in enumerate(classes[VAL_SEED])
+            if f % args.val_stride == 0
+        ]
         truth_classes = classes[TEST_SEED]
         truth = one_hot(truth_classes)
         counts = np.bincount(
@@ -386,7 +397,8 @@ def main() -> None:
             + (f"of a {side} px window on the mouse" if crops else "of the frame")
             + f", clips of {args.clip}, {len(train)} training "
             f"clips (every {args.item_stride}th frame + every flinch frame), "
-            f"{len(val)} validation clips, batch {args.batch}, at most {args.epochs} "
+            f"{len(val)} validation clips (every {args.val_stride}th frame), "
+            f"batch {args.batch}, at most {args.epochs} "
             f"epochs, patience {args.patience}",
             flush=True,
         )

@@ -277,6 +277,38 @@ def test_stride_clips_of_a_crop_window_match_the_dataset(
     assert not np.array_equal(dataset.clip(video, 64, 1), dataset.clip(video, 64, 0))
 
 
+def test_clips_cached_on_disk_are_the_decoded_clips(
+    arena: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    video, classes = arena
+    stats = video_mean_std(video)
+    rng = np.random.default_rng(1)
+    centers = np.stack([rng.uniform(20, 140, 120), rng.uniform(20, 100, 120)], 1)
+    crops = {(video, 1): crop_boxes(centers, 40, 160, 120)}
+    # Shuffled centres, ends included, a cropped animal and a whole-frame one.
+    frames = [119, 0, 64, 3, 64, 100, 7]
+    items = [ClipItem(video, f, int(classes[f]), f % 2) for f in frames]
+
+    def dataset() -> ClipDataset:
+        return ClipDataset(
+            items, clip_length=8, imsize=16, stats={video: stats}, crops=crops
+        )
+
+    decoded = dataset()
+    cached = dataset()
+    path = cached.cache_on_disk(tmp_path)
+    assert path.stat().st_size >= cached.cache_bytes() == len(items) * 8 * 16 * 16
+    for index in range(len(items)):
+        clip, label = cached[index]
+        expected, expected_label = decoded[index]
+        np.testing.assert_array_equal(clip.numpy(), expected.numpy())
+        assert label == expected_label
+    modified = path.stat().st_mtime_ns
+    assert dataset().cache_on_disk(tmp_path) == path  # the same clips: reused
+    assert path.stat().st_mtime_ns == modified
+    assert list(tmp_path.iterdir()) == [path]
+
+
 def test_stride_must_be_positive(arena: tuple[Path, np.ndarray]) -> None:
     with pytest.raises(ConfigError, match="stride"):
         next(iter_video_clips(arena[0], 0, clip_length=8, imsize=16, stats=(0, 1)))

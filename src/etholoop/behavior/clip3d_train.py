@@ -51,6 +51,7 @@ from etholoop.behavior.checkpoints import (
 )
 from etholoop.behavior.clip3d import Clip3dNet, Clip3dParams
 from etholoop.behavior.clips import (
+    CLIP_CACHE_BYTES,
     Boxes,
     ClipDataset,
     ClipItem,
@@ -88,6 +89,9 @@ class Clip3dTrainParams:
         patience: Epochs without a better validation macro F1 before stopping.
         seed: Seed of the weights, the shuffling and dropout.
         num_workers: DataLoader processes decoding clips; 0 decodes in this one.
+        cache_clips: Decode the training and validation clips once into
+            `out_dir/clip-cache/` (`ClipDataset.cache_on_disk`) when each set's
+            fit in `clips.CLIP_CACHE_BYTES`; else every epoch decodes them.
         device: "cpu", "cuda:0", a GPU index, ...; None: the first GPU if any,
             else the CPU.
     """
@@ -102,6 +106,7 @@ class Clip3dTrainParams:
     seed: int = field(default=0, validator=at_least(0))
     num_workers: int = field(default=0, validator=at_least(0))
     device: str | None = None
+    cache_clips: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, for checkpoints and run configs."""
@@ -277,7 +282,15 @@ def train_clip3d(
             known[path] = video_mean_std(path)
     sampler = EpochShuffle(len(train_items), train_params.seed)
     loader, val_loader = _loaders(
-        train_items, val_items, params, train_params, known, sampler, crops
+        train_items,
+        val_items,
+        params,
+        train_params,
+        known,
+        sampler,
+        crops,
+        out_dir / "clip-cache" if train_params.cache_clips else None,
+        report,
     )
 
     model = Clip3dNet(params).to(device)
@@ -481,10 +494,13 @@ def _loaders(
     stats: dict[Path, Stats],
     sampler: EpochShuffle,
     crops: Mapping[tuple[Path, int], Boxes] | None,
+    cache_dir: Path | None,
+    report: Reporter,
 ) -> tuple[DataLoader[tuple[Tensor, int]], DataLoader[tuple[Tensor, int]]]:
     """Training batches, shuffled, and validation batches, in order.
 
     A last training batch of one clip is dropped: BatchNorm cannot train on it.
+    With `cache_dir`, each set that fits `CLIP_CACHE_BYTES` is decoded once there.
     """
     sets = [
         ClipDataset(
@@ -496,6 +512,9 @@ def _loaders(
         )
         for items in (train_items, val_items)
     ]
+    for clips in sets:
+        if cache_dir is not None and clips.cache_bytes() <= CLIP_CACHE_BYTES:
+            clips.cache_on_disk(cache_dir, report)
     workers = train_params.num_workers
     common: dict[str, Any] = {
         "batch_size": train_params.batch_size,

@@ -19,6 +19,7 @@ stays constant in the video's length: neither ever holds the whole video.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections import OrderedDict
@@ -34,6 +35,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from etholoop.errors import ConfigError
+from etholoop.progress import Reporter, silent
 from etholoop.video.reader import PyAVReader
 
 STATS_FRAMES = 32
@@ -45,6 +47,8 @@ CACHE_FRAMES = 256
 """Resized frames a `ClipDataset` keeps per worker (6.4 MB at 112 px)."""
 OPEN_READERS = 4
 """Videos a `ClipDataset` keeps open per worker."""
+CLIP_CACHE_BYTES = 2 * 1024**3
+"""Largest on-disk clip cache `ClipDataset.cache_on_disk` writes (uint8 frames)."""
 
 Stats = tuple[float, float]
 """Pixel mean and standard deviation of a video in gray levels (0-255)."""
@@ -264,6 +268,7 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
         self.imsize = imsize
         self.stats = {Path(p): s for p, s in (stats or {}).items()}
         self.cache_frames = cache_frames
+        self.cache_path: Path | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -271,11 +276,13 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
         self._pid = os.getpid()
         self._readers: OrderedDict[Path, PyAVReader] = OrderedDict()
         self._frames: OrderedDict[tuple[Path, int], NDArray[np.uint8]] = OrderedDict()
+        self._cached: NDArray[np.uint8] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle without open readers nor cached frames (for spawned workers)."""
         state = self.__dict__.copy()
         state["_readers"], state["_frames"] = OrderedDict(), OrderedDict()
+        state["_cached"] = None
         return state
 
     def __len__(self) -> int:
@@ -284,8 +291,70 @@ class ClipDataset(Dataset[tuple[Tensor, int]]):
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         """The normalized clip (1, clip_length, imsize, imsize) and the class."""
         item = self.items[index]
-        clip = self.clip(item.path, item.frame_idx, item.animal)
+        if self.cache_path is not None:
+            if self._pid != os.getpid() or self._cached is None:
+                self._pid = os.getpid()
+                self._cached = np.load(self.cache_path, mmap_mode="r")
+            frames = np.asarray(self._cached[index])
+            clip = normalize_clip(frames, self._stats(item.path))
+        else:
+            clip = self.clip(item.path, item.frame_idx, item.animal)
         return torch.from_numpy(clip), item.class_idx
+
+    def cache_bytes(self) -> int:
+        """Bytes of the clips as uint8 frames: the size `cache_on_disk` writes."""
+        return len(self.items) * self.clip_length * self.imsize**2
+
+    def cache_on_disk(self, folder: Path, report: Reporter = silent) -> Path:
+        """Decode every item's clip once into a uint8 `.npy` in `folder`; read from it.
+
+        The videos are read sequentially, once per (video, animal), and the
+        file is memory-mapped, so memory stays constant and an epoch costs no
+        decoding. Its name is a hash of the items, clip length, size and crop
+        windows: a later dataset of the same clips (a resumed run) reuses it.
+        The clips are the same pixels `clip` gives.
+
+        Returns:
+            The cache file.
+        """
+        key = hashlib.sha1(repr((self.clip_length, self.imsize, self.items)).encode())
+        for (path, animal), boxes in sorted(self.crops.items()):
+            key.update(f"{path}:{animal}".encode() + boxes.tobytes())
+        out = Path(folder) / f"clips-{key.hexdigest()[:16]}.npy"
+        shape = (len(self.items), self.clip_length, self.imsize, self.imsize)
+        if not out.is_file():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            partial = out.with_name(out.stem + ".partial.npy")
+            rows = np.lib.format.open_memmap(
+                partial, mode="w+", dtype=np.uint8, shape=shape
+            )
+            groups: dict[tuple[Path, int | None], list[int]] = {}
+            for index, item in enumerate(self.items):
+                cropped = (item.path, item.animal) in self.crops
+                group = (item.path, item.animal if cropped else None)
+                groups.setdefault(group, []).append(index)
+            with report("decoding training clips once", len(self.items)) as advance:
+                for (path, who), indices in groups.items():
+                    order = sorted(indices, key=lambda i: self.items[i].frame_idx)
+                    centers = np.array(
+                        [self.items[i].frame_idx for i in order], np.int64
+                    )
+                    clips = iter_raw_clips(
+                        path,
+                        centers,
+                        clip_length=self.clip_length,
+                        imsize=self.imsize,
+                        boxes=None if who is None else self.crops[path, who],
+                    )
+                    for index, (_, frames) in zip(order, clips, strict=True):
+                        rows[index] = frames
+                    advance(len(order))
+            rows.flush()
+            del rows
+            os.replace(partial, out)
+        self.cache_path = out
+        self._cached = None
+        return out
 
     def clip(self, path: Path, center: int, animal: int = 0) -> NDArray[np.float32]:
         """The normalized clip (1, clip_length, imsize, imsize) centred on `center`."""
@@ -390,16 +459,41 @@ def iter_video_clips(
     path = Path(path)
     stats = video_mean_std(path) if stats is None else stats
     with PyAVReader(path) as reader:
+        centers = strided_centers(reader.n_frames, stride)
+    batch_centers: list[int] = []
+    batch_clips: list[NDArray[np.float32]] = []
+    for center, frames in iter_raw_clips(
+        path, centers, clip_length=clip_length, imsize=imsize, boxes=boxes
+    ):
+        batch_centers.append(center)
+        batch_clips.append(normalize_clip(frames, stats))
+        if len(batch_centers) == batch_size:
+            yield _batch(batch_centers, batch_clips)
+            batch_centers, batch_clips = [], []
+    if batch_centers:
+        yield _batch(batch_centers, batch_clips)
+
+
+def iter_raw_clips(
+    path: Path,
+    centers: NDArray[np.int64],
+    *,
+    clip_length: int,
+    imsize: int,
+    boxes: Boxes | None = None,
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """The resized gray frames (clip_length, imsize, imsize) of each clip, in one pass.
+
+    `centers` must be ascending (repeats allowed); see `iter_video_clips`.
+    """
+    with PyAVReader(path) as reader:
         n_frames = reader.n_frames
-        centers = strided_centers(n_frames, stride)
         before, after = clip_length // 2, clip_length - 1 - clip_length // 2
         needed = np.zeros(n_frames, bool)
-        for center in centers.tolist():
+        for center in np.unique(centers).tolist():
             needed[max(center - before, 0) : center + after + 1] = True
         window: dict[int, NDArray[np.uint8]] = {}
         oldest, next_center = 0, 0
-        batch_centers: list[int] = []
-        batch_clips: list[NDArray[np.float32]] = []
         for frame_idx, gray in reader.iter_frames(
             gray=True, wanted=lambda i: bool(needed[i])
         ):
@@ -412,20 +506,20 @@ def iter_video_clips(
             ):
                 center = int(centers[next_center])
                 inds = clip_indices(center, n_frames, clip_length).tolist()
-                frames = np.stack(
-                    [
-                        window[i]
-                        if boxes is None
-                        else resize_frame(crop_frame(window[i], boxes[center]), imsize)
-                        for i in inds
-                    ]
+                yield (
+                    center,
+                    np.stack(
+                        [
+                            window[i]
+                            if boxes is None
+                            else resize_frame(
+                                crop_frame(window[i], boxes[center]), imsize
+                            )
+                            for i in inds
+                        ]
+                    ),
                 )
-                batch_centers.append(center)
-                batch_clips.append(normalize_clip(frames, stats))
                 next_center += 1
-                if len(batch_centers) == batch_size:
-                    yield _batch(batch_centers, batch_clips)
-                    batch_centers, batch_clips = [], []
             lowest = (
                 int(centers[next_center]) - before
                 if next_center < len(centers)
@@ -434,8 +528,6 @@ def iter_video_clips(
             while oldest < lowest:
                 window.pop(oldest, None)
                 oldest += 1
-        if batch_centers:
-            yield _batch(batch_centers, batch_clips)
 
 
 def _batch(
