@@ -21,7 +21,20 @@ MAX_RASTERS = 8
 
 
 def plot_confusion(per_behavior: Mapping[str, Mapping[str, Any]], path: Path) -> Path:
-    """One 2x2 confusion matrix (true x predicted, frames) per behavior, as a PNG."""
+    """Save `confusion_figure` as a PNG at `path`; returns `path`."""
+    figure = confusion_figure(per_behavior)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def confusion_figure(per_behavior: Mapping[str, Mapping[str, Any]]) -> Figure:
+    """One 2x2 confusion matrix (true x predicted, frames) per behavior.
+
+    Args:
+        per_behavior: Per behavior name, "confusion" (rows true off/on,
+            columns predicted off/on, frames) and "f1" (None: undefined).
+    """
     names = list(per_behavior)
     figure = Figure(figsize=(2.6 * max(len(names), 1), 3), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, max(len(names), 1)))
@@ -49,30 +62,40 @@ def plot_confusion(per_behavior: Mapping[str, Mapping[str, Any]], path: Path) ->
             ylabel="true",
             title=f"{name}\nF1 {format_metric(per_behavior[name]['f1'])}",
         )
+    return figure
+
+
+RasterRow = tuple[str, NDArray[np.bool_] | None, NDArray[np.bool_], NDArray[np.bool_]]
+"""(title, truth or None, prediction, tested) of one (session, animal)."""
+
+
+def plot_ethogram_raster(
+    rows: Sequence[RasterRow], behaviors: Sequence[str], path: Path
+) -> Path:
+    """Save `ethogram_raster_figure` as a PNG at `path`; returns `path`."""
+    figure = ethogram_raster_figure(rows, behaviors)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     return path
 
 
-def plot_ethogram_raster(
-    rows: Sequence[tuple[str, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]],
-    behaviors: Sequence[str],
-    path: Path,
-) -> Path:
+def ethogram_raster_figure(
+    rows: Sequence[RasterRow], behaviors: Sequence[str]
+) -> Figure:
     """Truth above prediction, one lane per behavior, for each (session, animal).
 
     Args:
         rows: (title, truth, prediction, tested) of each; truth and prediction
             of shape (frames, behaviors), tested of shape (frames,): frames
-            outside a test split are grey.
+            outside a test split are grey. Truth None (an animal nobody
+            labeled): prediction lanes only.
         behaviors: Names of the behaviors.
-        path: The PNG to write.
     """
     shown = rows[:MAX_RASTERS]
-    figure = Figure(
-        figsize=(12, 0.5 + 0.45 * len(behaviors) * 2 * max(len(shown), 1)),
-        layout="constrained",
+    n_lanes = sum(
+        len(behaviors) * (1 if truth is None else 2) for _, truth, *_ in shown
     )
+    figure = Figure(figsize=(12, 0.5 + 0.45 * max(n_lanes, 1)), layout="constrained")
     axes = np.atleast_1d(figure.subplots(max(len(shown), 1), 1, squeeze=False)[:, 0])
     colors = np.array(
         [[0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16]]
@@ -80,7 +103,8 @@ def plot_ethogram_raster(
     for ax, (title, truth, pred, tested) in zip(axes, shown, strict=False):
         lanes, labels = [], []
         for k, behavior in enumerate(behaviors):
-            for name, values in (("true", truth), ("pred", pred)):
+            pairs = [("true", truth)] if truth is not None else []
+            for name, values in (*pairs, ("pred", pred)):
                 lane = np.ones((len(tested), 3))
                 lane[values[:, k]] = colors[k % len(colors)]
                 lane[~tested] = 0.85
@@ -89,6 +113,4 @@ def plot_ethogram_raster(
         ax.imshow(np.stack(lanes), aspect="auto", interpolation="nearest")
         ax.set(title=title, yticks=range(len(labels)), xlabel="frame")
         ax.set_yticklabels(labels, fontsize="small")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return figure

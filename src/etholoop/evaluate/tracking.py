@@ -104,8 +104,8 @@ def score_tracks(
             f"with {predicted_name}'s {list(pred_names)}"
         )
     n_frames = min(predicted.n_frames, truth.n_frames)
-    pred_xy = _centroids(predicted, shared, n_frames)
-    true_xy = _centroids(truth, shared, n_frames)
+    pred_xy = keypoint_centroids(predicted, shared, n_frames)
+    true_xy = keypoint_centroids(truth, shared, n_frames)
     return score_centroids(pred_xy, true_xy, gate_px=gate_px, keypoints=shared)
 
 
@@ -161,7 +161,7 @@ class _Frame:
     dist: NDArray[np.float64]  # (true, predicted) Euclidean distances in px
 
 
-def _centroids(
+def keypoint_centroids(
     tracks: Tracks, names: tuple[str, ...], n_frames: int
 ) -> NDArray[np.float64]:
     """Centroids of the finite keypoints among `names`, (n_frames, individuals, 2).

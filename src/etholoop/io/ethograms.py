@@ -122,15 +122,26 @@ def read_probabilities(path: Path) -> Ethogram:
     Raises:
         FormatError: the file is missing or not such a file.
     """
+    return _read_variable(path, "probability", np.float32)
+
+
+def read_labels(path: Path) -> Ethogram:
+    """The 0/1 labels of an `.ethogram.nc` file, as booleans.
+
+    Raises:
+        FormatError: the file is missing or not such a file.
+    """
+    return _read_variable(path, "label", np.bool_)
+
+
+def _read_variable(path: Path, name: str, dtype: type[np.generic]) -> Ethogram:
     import xarray as xr
 
     try:
         with xr.open_dataset(path, engine="h5netcdf") as dataset:
-            values = dataset["probability"].transpose(
-                "time", "individuals", "behaviors"
-            )
+            values = dataset[name].transpose("time", "individuals", "behaviors")
             return Ethogram(
-                values.to_numpy().astype(np.float32),
+                values.to_numpy().astype(dtype),
                 [str(b) for b in dataset["behaviors"].to_numpy()],
                 [str(i) for i in dataset["individuals"].to_numpy()],
             )

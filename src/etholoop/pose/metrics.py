@@ -129,6 +129,20 @@ class PoseMetrics:
             "n_frames_wrong_count": self.n_frames_wrong_count,
         }
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PoseMetrics:
+        """The metrics `to_dict` gave (a `metrics.json`), thresholds as numbers."""
+        return cls(
+            **{
+                **values,
+                "pck": {float(t): v for t, v in values["pck"].items()},
+                "pck_per_keypoint": {
+                    float(t): dict(per_kp)
+                    for t, per_kp in values["pck_per_keypoint"].items()
+                },
+            }
+        )
+
 
 @frozen(eq=False)
 class KeypointErrors:

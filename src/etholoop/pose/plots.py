@@ -19,15 +19,19 @@ from etholoop.pose.metrics import PoseMetrics
 
 
 def plot_training_curves(epochs: Sequence[dict[str, float]], path: Path) -> Path:
-    """Losses and validation metrics per epoch, side by side, as a PNG.
+    """Save `training_curves_figure` as a PNG at `path`; returns `path`."""
+    figure = training_curves_figure(epochs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def training_curves_figure(epochs: Sequence[dict[str, float]]) -> Figure:
+    """Losses and validation metrics per epoch, side by side.
 
     Args:
         epochs: One record per epoch with an "epoch" entry; names containing
             "loss" are losses, names starting with "metrics/" are metrics.
-        path: The PNG to write.
-
-    Returns:
-        `path`.
     """
     figure = Figure(figsize=(10, 4), layout="constrained")
     losses, metrics = figure.subplots(1, 2)
@@ -45,9 +49,7 @@ def plot_training_curves(epochs: Sequence[dict[str, float]], path: Path) -> Path
         if axes.lines:
             axes.legend(fontsize="small")
         axes.grid(alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return figure
 
 
 def plot_pose_metrics(metrics: PoseMetrics, path: Path) -> Path:
