@@ -43,6 +43,8 @@ COMMAND_NAMES = {
     "next",
     "tracks",
     "serve",
+    "analyze",
+    "report",
 }
 
 

@@ -5,8 +5,9 @@ One module per command group registers its commands on `app` when imported:
 `sampling` (sample, split), `status`, `synth`, `pretrain`, `pose` (train,
 predict, evaluate, cycle), `track`, `evaluate_tracks` (evaluate-tracks),
 `behavior` (behavior import, behavior export), `behavior_runs` (behavior
-train, predict, evaluate, next), `tracks` (tracks import) and
-`serve`. Heavy libraries (torch, ultralytics) are imported inside the commands
+train, predict, evaluate, next), `tracks` (tracks import), `serve`,
+`analyze` (the main job: videos to tracks, ethograms and the report) and
+`report`. Heavy libraries (torch, ultralytics) are imported inside the commands
 that need them so that `etholoop --help` answers at once.
 """
 
@@ -17,6 +18,7 @@ from etholoop.cli._common import app
 from etholoop.cli import project, labels, sampling, status, synth  # noqa: F401
 from etholoop.cli import pretrain, pose, track, evaluate_tracks  # noqa: F401
 from etholoop.cli import behavior, behavior_runs, tracks, serve  # noqa: F401
+from etholoop.cli import analyze, report  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

@@ -150,7 +150,9 @@ def predict_command(
     <name>.bouts.csv (animal, behavior, start, stop, duration). The session's
     earlier predicted ranges in the store are replaced; the timeline view
     (`etholoop serve`) shows them hatched to confirm or correct. A session that
-    fails is reported and the rest go on.
+    fails is reported and the rest go on. A session predicted before by the
+    same run from the same tracks (and the same animals labeled) is skipped;
+    delete its files to predict it again.
     """
     from etholoop.behavior_runs.predict import predict_behavior
     from etholoop.project import Project
@@ -164,6 +166,12 @@ def predict_command(
     for item in result.sessions:
         if item.status == "failed":
             err_console.print(f"  failed  {item.name}: {item.error}", highlight=False)
+        elif item.status == "skipped":
+            console.print(
+                f"  skipped {item.name}: unchanged since its last prediction "
+                f"({item.n_ranges} predicted range(s))",
+                highlight=False,
+            )
         else:
             console.print(
                 f"  {item.name}: {item.n_ranges} predicted range(s)", highlight=False
