@@ -24,9 +24,22 @@ if TYPE_CHECKING:
     from etholoop.store import Video
 
 
-def session_name(video: Video) -> str:
-    """The short name of a session: a video's stem or a tracks session's name."""
-    return video.path if video.kind == "tracks" else Path(video.path).stem
+def session_name(session: Session, video: Video) -> str:
+    """The short name of a session, unique in the project.
+
+    A tracks session's name, else the video's file stem; where two videos share
+    a stem (day1/m1.mp4, day2/m1.mp4), each is `<stem>-<video id>`, so the
+    files named after sessions do not overwrite each other.
+    """
+    if video.kind == "tracks":
+        return video.path
+    stem = Path(video.path).stem
+    clashes = [
+        v
+        for v in list_sessions(session)
+        if v.kind != "tracks" and Path(v.path).stem == stem
+    ]
+    return stem if len(clashes) <= 1 else f"{stem}-{video.id}"
 
 
 def list_sessions(session: Session) -> list[Video]:
@@ -45,7 +58,13 @@ def find_session(session: Session, project: Project, name: str) -> Video | None:
         if video.kind == "tracks":  # named, not a file: a dot in it is no suffix
             return {video.path}
         path = Path(video.path)
-        return {video.path, path.name, path.stem, str(project.resolve(video.path))}
+        return {
+            video.path,
+            path.name,
+            path.stem,
+            str(project.resolve(video.path)),
+            session_name(session, video),
+        }
 
     given = str(Path(name).resolve()) if Path(name).exists() else name
     found = [v for v in list_sessions(session) if name in names(v) or given in names(v)]
@@ -65,7 +84,7 @@ def get_session(session: Session, project: Project, name: str) -> Video:
     """
     video = find_session(session, project, name)
     if video is None:
-        known = [session_name(v) for v in list_sessions(session)] or "none"
+        known = [session_name(session, v) for v in list_sessions(session)] or "none"
         raise ProjectError(
             f"{project.root}: {name!r} is not a session of the project "
             f"(sessions: {known}); add its video or import its tracks"

@@ -128,14 +128,14 @@ def import_tracks(
                 if same is not None:
                     raise ProjectError(
                         f"{file}: already imported as session "
-                        f"{session_name(same)!r}; pass --session "
-                        f"{session_name(same)} to import it onto that session again"
+                        f"{session_name(db, same)!r}; pass --session "
+                        f"{session_name(db, same)} to import it onto that session again"
                     )
                 info = _tracks_info(file, sha256, tracks, fps)
                 video = add_video(db, info, path=target, kind=TRACKS_KIND)
             else:
                 video = target
-            name, video_id, video_fps = session_name(video), video.id, video.fps
+            name, video_id, video_fps = session_name(db, video), video.id, video.fps
             tracks_id = add_imported_tracks(
                 db, video_id=video_id, path="", source_path=source
             )
@@ -235,7 +235,7 @@ def _target_session(
     if name is not None:
         video = find_session(db, project, name)
         if video is not None:
-            _check_fits(video, file, fps, tracks)
+            _check_fits(video, session_name(db, video), file, fps, tracks)
             return video
     else:
         name = default_session_name(file)
@@ -255,9 +255,10 @@ def _target_session(
     return name
 
 
-def _check_fits(video: Video, file: Path, fps: float | None, tracks: Tracks) -> None:
-    """Refuse tracks longer than the session, or a frame rate it does not have."""
-    name = session_name(video)
+def _check_fits(
+    video: Video, name: str, file: Path, fps: float | None, tracks: Tracks
+) -> None:
+    """Refuse tracks longer than session `name`, or a frame rate it does not have."""
     if tracks.n_frames > video.n_frames:
         raise FormatError(
             f"{file}: {tracks.n_frames} frames of tracks, but session {name!r} "

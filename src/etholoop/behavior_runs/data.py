@@ -123,7 +123,7 @@ def load_sessions(
     return [
         SessionData(
             video_id=video.id,
-            name=session_name(video),
+            name=session_name(session, video),
             fps=video.fps,
             tracks=load_session_tracks(session, project, video),
             ranges=tuple(load_behavior_ranges(session, video.id)),

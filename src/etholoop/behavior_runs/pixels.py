@@ -119,7 +119,7 @@ def video_sessions(
     return [
         VideoSession(
             video.id,
-            session_name(video),
+            session_name(session, video),
             video.fps,
             project.resolve(video.path),
             video.n_frames,

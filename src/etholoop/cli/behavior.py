@@ -259,7 +259,7 @@ def export_command(
         video = get_session(session, project, session_name)
         ranges = load_behavior_ranges(session, video.id)
         n_frames, fps, video_path = video.n_frames, video.fps, video.path
-        stem = short_name(video)
+        stem = short_name(session, video)
         if animal is not None:
             indices = [_animal_index(project, animal)]
         elif fmt in SINGLE_ANIMAL_FORMATS:

@@ -227,7 +227,11 @@ def collect_report(project: Project, *, report: Reporter = silent) -> ReportData
                 if stored is not None:
                     tracks.append(_session_tracks(session, project, video, stored))
                 ethogram = _session_ethogram(
-                    project, video, load_behavior_ranges(session, video.id), predictions
+                    project,
+                    video,
+                    session_name(session, video),
+                    load_behavior_ranges(session, video.id),
+                    predictions,
                 )
                 if ethogram is not None:
                     ethograms.append(ethogram)
@@ -428,7 +432,7 @@ def _session_tracks(
 ) -> SessionTracks:
     tracks = load_session_tracks(session, project, video)
     return SessionTracks(
-        name=session_name(video),
+        name=session_name(session, video),
         condition=_condition(video),
         width=video.width,
         height=video.height,
@@ -444,11 +448,11 @@ def _session_tracks(
 def _session_ethogram(
     project: Project,
     video: Video,
+    name: str,
     ranges: list[BehaviorRange],
     predictions: dict[str, str],
 ) -> SessionEthogram | None:
-    """A session's truth and prediction; None when it has neither."""
-    name = session_name(video)
+    """Session `name`'s truth and prediction; None when it has neither."""
     stored = predictions.get(name)
     manual = [r for r in ranges if r.source == "manual"]
     if stored is None and not manual:
