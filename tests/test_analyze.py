@@ -5,7 +5,7 @@ One project is built once: a heatmap pose run trained for one epoch on a
 and a pose-feature behavior run trained on the ground-truth tracks and
 behaviors of another arena, imported as a tracks-only session. Each test
 analyzes a copy of it with new videos: a good synthetic arena and a truncated
-mp4.
+mp4, or, once the project's video is normalized, an arena of another size.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from etholoop.io.tracks import read_tracks
 from etholoop.project import Project
 from etholoop.store import list_videos
 from etholoop.store.behaviors import load_behavior_ranges
@@ -149,9 +151,11 @@ def test_a_good_and_a_corrupt_video_then_a_rerun_that_redoes_nothing(
     assert code == 1, out
     assert _stage_lines(out, good) == {
         "add": "done",
+        "normalize": "skipped",
         "track": "done",
         "predict": "done",
     }
+    assert out.count("the project has no normalized videos") == 1
     assert _stage_lines(out, corrupt) == {"add": "failed"}
     (reason,) = [line for line in out.splitlines() if f"{corrupt}:" in line]
     assert "failed" in reason and len(reason.split(f"{corrupt}:", 1)[1]) > 5
@@ -172,6 +176,7 @@ def test_a_good_and_a_corrupt_video_then_a_rerun_that_redoes_nothing(
     assert code == 1, again
     assert _stage_lines(again, good) == {
         "add": "skipped",
+        "normalize": "skipped",
         "track": "skipped",
         "predict": "skipped",
     }
@@ -190,6 +195,7 @@ def test_a_good_and_a_corrupt_video_then_a_rerun_that_redoes_nothing(
     assert code == 0, third
     assert _stage_lines(third, good) == {
         "add": "skipped",
+        "normalize": "skipped",
         "track": "done",
         "predict": "done",
     }
@@ -229,3 +235,57 @@ def test_report_is_written_once_at_the_end_with_the_new_video(
     assert f"report: {page}" in out
     text = page.read_text(encoding="utf-8")
     assert str(videos["good"]) in text  # the new video has its entries
+
+
+def test_a_video_of_another_size_is_normalized_like_the_projects_videos(
+    project: Path, tmp_path: Path
+) -> None:
+    cli_ok("preprocess", project, "--size", "80", "--gray", "--start", "0.1")
+    files = write_arena(
+        make_arena(n_animals=2, n_frames=40, width=160, height=128, seed=6),
+        tmp_path / "big",
+    )
+    big = files["video"].rename(tmp_path / "big.mp4")
+    code, out = run_cli("analyze", project, big)
+    assert code == 0, out
+    assert _stage_lines(out, big) == {
+        "add": "done",
+        "normalize": "done",
+        "track": "done",
+        "predict": "done",
+    }
+    assert "no normalized videos" not in out
+    with Project.open(project) as p, p.store.session() as session:
+        old, new = list_videos(session, normalized=True)  # by id: the pose video's
+        raw = {v.id: v for v in list_videos(session, normalized=False)}[new.parent_id]
+        copy_file = p.resolve(new.path)
+    assert raw.path.endswith("big.mp4"), raw.path
+    assert copy_file.is_file() and copy_file.parent == (project / "videos").resolve()
+    # the project's settings, but the whole video: the trim is not taken over
+    assert old.params is not None and old.params["start_s"] == 0.1
+    assert new.params == {**old.params, "start_s": 0.0, "duration_s": None}
+    assert (new.width, new.height, new.n_frames) == (80, 64, raw.n_frames)
+
+    # tracked from the copy: the mice are where the arena's ground truth, scaled
+    # to the copy, puts them (the 1-epoch model's keypoints stray a few px)
+    (nc,) = project.glob(f"tracks/*/{copy_file.stem}.nc")
+    xy = read_tracks(nc).xy
+    assert xy.shape[0] == new.n_frames
+    found = np.isfinite(xy[..., 0]).any(axis=(1, 2))
+    assert found.sum() > new.n_frames // 2
+    centre = np.nanmean(xy[found], axis=(1, 2))  # (frames, 2): the mice's mean
+    truth = np.load(files["truth"])["xy"][found] * new.width / raw.width
+    assert ((centre >= 0) & (centre <= (new.width, new.height))).all(), centre
+    offset = np.linalg.norm(centre - np.nanmean(truth, axis=(1, 2)), axis=1)
+    assert np.median(offset) < 5, offset  # ~60 px in the raw video's pixels
+
+    code, again = run_cli("analyze", project, big)
+    assert code == 0, again
+    assert _stage_lines(again, big) == {
+        "add": "skipped",
+        "normalize": "skipped",
+        "track": "skipped",
+        "predict": "skipped",
+    }
+    with Project.open(project) as p, p.store.session() as session:
+        assert len(list_videos(session, normalized=True)) == 2

@@ -1,11 +1,15 @@
 """`analyze_videos`: videos in; tracks, ethograms, bouts and a report out.
 
-Each video goes through three stages, each resumable:
+Each video goes through four stages, each resumable:
 
 1. add: registered (`ingest.add_videos`); one already registered is skipped.
-2. track: whole-video pose and identities (`tracking.track_videos`) with the
+2. normalize: when the project's videos have normalized copies, a video without
+   one gets a copy (`ingest.preprocess_videos`) made with the settings of the
+   newest copy, untrimmed, so that it is tracked at the scale and rate the pose
+   model learned; skipped when it has a copy or the project has none.
+3. track: whole-video pose and identities (`tracking.track_videos`) with the
    pose run; one tracked before with the same model and parameters is skipped.
-3. predict: its ethogram (`behavior_runs.predict.predict_behavior`) with the
+4. predict: its ethogram (`behavior_runs.predict.predict_behavior`) with the
    behavior run; one whose files that run made from the same tracks is skipped.
 
 Both runs are checked before any work. A video that fails a stage is recorded
@@ -24,15 +28,19 @@ from attrs import define, field, frozen
 
 from etholoop.behavior_runs.predict import find_train_run, predict_behavior
 from etholoop.errors import EtholoopError
-from etholoop.ingest import add_videos
+from etholoop.ingest import add_videos, preprocess_videos
 from etholoop.pose.runs import find_pose_run
 from etholoop.progress import Reporter, silent
 from etholoop.project import Project
-from etholoop.store.videos import video_files_to_read
+from etholoop.store.videos import list_videos, video_files_to_read
 from etholoop.tracking import track_videos
+from etholoop.video import PreprocessParams
 
-Stage = Literal["add", "track", "predict"]
-STAGES: tuple[Stage, ...] = ("add", "track", "predict")
+Stage = Literal["add", "normalize", "track", "predict"]
+STAGES: tuple[Stage, ...] = ("add", "normalize", "track", "predict")
+
+TRIM_PARAMS = ("start_s", "duration_s")
+"""`PreprocessParams` fields a new video's copy does not take from the project's."""
 
 
 @frozen
@@ -101,6 +109,8 @@ class AnalyzeReport:
         track_run_id: The tracking run, None when no video reached tracking.
         report_path: The project report, when one was asked for and written.
         report_error: Why the report could not be written.
+        normalize_params: The settings new copies are made with (the newest
+            copy's, untrimmed); None when the project has no normalized videos.
     """
 
     pose_run_id: int
@@ -109,6 +119,7 @@ class AnalyzeReport:
     track_run_id: int | None = None
     report_path: Path | None = None
     report_error: str | None = None
+    normalize_params: PreprocessParams | None = None
 
     @property
     def failed(self) -> bool:
@@ -149,7 +160,7 @@ def analyze_videos(
     report: Reporter = silent,
     on_stage: StageListener | None = None,
 ) -> AnalyzeReport:
-    """Add, track and predict the behaviors of videos; optionally write the report.
+    """Add, normalize, track and predict the behaviors of videos; optionally report.
 
     Args:
         project: An open project.
@@ -178,6 +189,8 @@ def analyze_videos(
         notify(result)
 
     items = _add_stage(project, videos, record, report)
+    normalize_params = _normalize_params(project)
+    _normalize_stage(project, items, normalize_params, record, report)
     track_run_id = _track_stage(project, items, pose_id, record, report)
     _predict_stage(project, items, train_id, record, report)
     report_path, report_error = None, None
@@ -198,6 +211,7 @@ def analyze_videos(
         track_run_id,
         report_path,
         report_error,
+        normalize_params,
     )
 
 
@@ -242,6 +256,54 @@ def _add_stage(
         items.append(item)
         record(item, "add", "done" if added.added else "skipped", None)
     return items
+
+
+def _normalize_params(project: Project) -> PreprocessParams | None:
+    """The settings of the project's newest normalized copy, without its trim.
+
+    None when no video of the project has a normalized copy.
+    """
+    with project.store.session() as session:
+        copies = list_videos(session, normalized=True)
+    settings = copies[-1].params if copies else None
+    if settings is None:
+        return None
+    kept = {key: value for key, value in settings.items() if key not in TRIM_PARAMS}
+    return PreprocessParams(**kept)
+
+
+def _normalize_stage(
+    project: Project,
+    items: list[_Video],
+    params: PreprocessParams | None,
+    record: Record,
+    report: Reporter,
+) -> None:
+    """Give every video still going that has no normalized copy one under `params`.
+
+    In one `preprocess_videos` call; all are skipped when `params` is None (the
+    project has no normalized videos).
+    """
+    going = _going(items)
+    todo: set[int] = set()
+    failures: dict[str, str] = {}
+    if params is not None:
+        with project.store.session() as session:
+            uncopied = {
+                raw.id
+                for raw, read in video_files_to_read(session)
+                if read.id == raw.id
+            }
+        todo = uncopied.intersection(item.video_id for item, _ in going)
+        if todo:
+            result = preprocess_videos(project, params, video_ids=todo, report=report)
+            failures = {failure.path: failure.message for failure in result.failed}
+    for item, stored in going:
+        if item.video_id not in todo:
+            record(item, "normalize", "skipped", None)
+            continue
+        error = failures.get(str(project.resolve(stored)))
+        record(item, "normalize", "done" if error is None else "failed", error)
 
 
 def _track_stage(

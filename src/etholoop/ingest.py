@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,10 +136,12 @@ def preprocess_videos(
     project: Project,
     params: PreprocessParams,
     *,
+    video_ids: Collection[int] | None = None,
     report: Reporter = silent,
 ) -> PreprocessReport:
     """Write a normalized copy of every raw video that lacks one under `params`.
 
+    `video_ids` restricts it to those raw videos (None: every raw video file).
     Resumable per video: a finished copy is registered and skipped next time; an
     interrupted one leaves only a `.partial.mp4` that the next run overwrites.
     The raw video's labeled frames move onto the copy where it shows them, in the
@@ -147,7 +149,11 @@ def preprocess_videos(
     """
     settings = attrs.asdict(params)
     with project.store.session() as session:
-        raw = [v for v in list_videos(session, normalized=False) if v.kind == "file"]
+        raw = [
+            v
+            for v in list_videos(session, normalized=False)
+            if v.kind == "file" and (video_ids is None or v.id in video_ids)
+        ]
         done = {
             v.parent_id
             for v in list_videos(session, normalized=True)

@@ -54,15 +54,20 @@ def analyze(
         ),
     ] = False,
 ) -> None:
-    """Add videos, track them, predict their behaviors; files per video.
+    """Add videos, normalize, track them, predict their behaviors; files per video.
 
-    Three stages per video, each printed as it ends (done, skipped or failed):
-    add registers the file (as `add-videos`); track finds the animals and
-    keeps their identities with the pose run (as `track`: PROJECT/tracks/<run>/
-    <name>.slp, .nc, .csv, .nwb and .quality.json); predict labels each
-    animal's behaviors per frame with the behavior run (as `behavior predict`:
-    PROJECT/behavior/<run>/<name>.probabilities.csv, .ethogram.csv,
-    .ethogram.nc and .bouts.csv, plus predicted ranges to review in `serve`).
+    Four stages per video, each printed as it ends (done, skipped or failed):
+    add registers the file (as `add-videos`); normalize gives a video without
+    a normalized copy one made like the project's newest copy (as `preprocess`
+    with that copy's fps, size, gray and encoder settings, untrimmed:
+    PROJECT/videos/), so that it is tracked at the scale the pose model learned
+    (skipped when the project has no normalized videos); track finds the
+    animals and keeps their identities with the pose run (as `track`:
+    PROJECT/tracks/<run>/<name>.slp, .nc, .csv, .nwb and .quality.json);
+    predict labels each animal's behaviors per frame with the behavior run
+    (as `behavior predict`: PROJECT/behavior/<run>/<name>.probabilities.csv,
+    .ethogram.csv, .ethogram.nc and .bouts.csv, plus predicted ranges to
+    review in `serve`).
     With --report, PROJECT/report.html is written at the end.
 
     Both runs are checked before any work. A video that fails a stage is
@@ -92,7 +97,7 @@ def analyze(
 
 def _print_stage(step: StageResult) -> None:
     """One progress line: stage, status, video and why it failed."""
-    line = f"  {step.stage:7} {step.status:7} {step.video}"
+    line = f"  {step.stage:9} {step.status:7} {step.video}"
     if step.error is None:
         console.print(line, highlight=False)
     else:  # most errors start with the file they are about
@@ -117,6 +122,13 @@ def _print_summary(result: AnalyzeReport) -> None:
             escape(Path(video.video).name),
             *(video.status(stage) or "-" for stage in STAGES),
             escape(", ".join(shown)),
+        )
+    reached = any(video.status("normalize") for video in result.videos)
+    if result.normalize_params is None and reached:
+        console.print(
+            "normalize skipped: the project has no normalized videos (see "
+            "`preprocess`), so each video is read as it is",
+            highlight=False,
         )
     console.print(table)
     if result.report_path is not None:
