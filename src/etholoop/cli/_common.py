@@ -141,3 +141,18 @@ def fail_if(failures: list[Any], what: str) -> None:
     if failures:
         err_console.print(f"{len(failures)} {what} failed; the others were processed.")
         raise typer.Exit(1)
+
+
+def run_id_option(value: str, option: str) -> int | None:
+    """The run id an option such as `--pose-run` names: a number, or None for 'latest'.
+
+    Raises:
+        ConfigError: `value` is neither.
+    """
+    from etholoop.errors import ConfigError
+
+    if value == "latest":
+        return None
+    if not value.isdigit():
+        raise ConfigError(f"{option} {value}: give a run id or 'latest'")
+    return int(value)

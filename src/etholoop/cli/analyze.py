@@ -9,24 +9,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from etholoop.cli._common import ProjectArg, app, console, err_console, progress
+from etholoop.cli._common import (
+    ProjectArg,
+    app,
+    console,
+    err_console,
+    progress,
+    run_id_option,
+)
 
 if TYPE_CHECKING:
     from etholoop.analyze import AnalyzeReport, StageResult
 
 OUTPUTS_SHOWN = ("nc", "ethogram", "bouts")
 """Outputs of a video the summary names: its tracks, ethogram and bouts."""
-
-
-def _run_id(value: str, option: str) -> int | None:
-    """The run id an option names: a number, or None for 'latest'."""
-    from etholoop.errors import ConfigError
-
-    if value == "latest":
-        return None
-    if not value.isdigit():
-        raise ConfigError(f"{option} {value}: give a run id or 'latest'")
-    return int(value)
 
 
 @app.command()
@@ -78,8 +74,8 @@ def analyze(
     from etholoop.analyze import analyze_videos
     from etholoop.project import Project
 
-    pose_id = _run_id(pose_run, "--pose-run")
-    behavior_id = _run_id(behavior_run, "--behavior-run")
+    pose_id = run_id_option(pose_run, "--pose-run")
+    behavior_id = run_id_option(behavior_run, "--behavior-run")
     with Project.open(project_path) as project, progress() as report:
         result = analyze_videos(
             project,

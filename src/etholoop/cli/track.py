@@ -7,19 +7,15 @@ from typing import Annotated
 
 import typer
 
-from etholoop.cli._common import ProjectArg, app, console, err_console, progress
+from etholoop.cli._common import (
+    ProjectArg,
+    app,
+    console,
+    err_console,
+    progress,
+    run_id_option,
+)
 from etholoop.pose.backend import MIN_BOX_SCORE
-
-
-def _run_id(run: str) -> int | None:
-    """The pose run id of `--run`: a number, or None for 'latest'."""
-    from etholoop.errors import ConfigError
-
-    if run == "latest":
-        return None
-    if not run.isdigit():
-        raise ConfigError(f"--run {run}: give a pose run id or 'latest'")
-    return int(run)
 
 
 @app.command()
@@ -74,7 +70,7 @@ def track(
     from etholoop.project import Project
     from etholoop.tracking import track_videos
 
-    pose_run = _run_id(run)
+    pose_run = run_id_option(run, "--run")
     with Project.open(project_path) as project, progress() as report:
         result = track_videos(
             project,
